@@ -1,0 +1,278 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Handler answers a slash command. The returned message is the immediate
+// reply, shown to the user who typed the command only; nil shows nothing.
+// Public messages go through the Poster. A handler must return within the
+// platform's three seconds, so it does nothing slow before it answers.
+type Handler interface {
+	ServeCommand(ctx context.Context, req *Request) (*Message, error)
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ctx context.Context, req *Request) (*Message, error)
+
+// ServeCommand calls f.
+func (f HandlerFunc) ServeCommand(ctx context.Context, req *Request) (*Message, error) {
+	return f(ctx, req)
+}
+
+// ActionHandler answers a button click or a form submission; the returned
+// message is shown to the acting user only. A form submission it refuses
+// returns FieldErrors.
+type ActionHandler interface {
+	ServeAction(ctx context.Context, act *Action) (*Message, error)
+}
+
+// ActionHandlerFunc adapts a function to an ActionHandler.
+type ActionHandlerFunc func(ctx context.Context, act *Action) (*Message, error)
+
+// ServeAction calls f.
+func (f ActionHandlerFunc) ServeAction(ctx context.Context, act *Action) (*Message, error) {
+	return f(ctx, act)
+}
+
+// Command describes a slash command for help texts, the Slack manifest and
+// Mattermost's autocomplete. Description and Hint are message ids.
+type Command struct {
+	Name        string // "/poll"
+	Description string
+	Hint        string
+}
+
+// Reply is what an adapter shows the user right away.
+type Reply struct {
+	Message     *Message          // shown to the acting user only; nil for nothing
+	FieldErrors map[string]string // a refused form: translated errors by input name
+}
+
+// Event is one handled request, for metrics.
+type Event struct {
+	Kind    string // "command" or "action"
+	Name    string // the command, or the action prefix that matched
+	Outcome string // "ok", "user_error", "error"
+	Took    time.Duration
+}
+
+// SettingsStore keeps per-workspace settings.
+type SettingsStore interface {
+	// Locale returns the workspace's language, "" when it chose none.
+	Locale(ctx context.Context, workspace Where) (string, error)
+	// SetLocale stores the workspace's language.
+	SetLocale(ctx context.Context, workspace Where, locale string) error
+}
+
+// Mux routes commands by name and actions by the longest registered prefix
+// of their id, as http.ServeMux routes paths. It sets the request's locale,
+// turns user errors into translated replies and every other error into a
+// logged apology with an error id.
+type Mux struct {
+	Settings      SettingsStore // nil: every workspace speaks DefaultLocale
+	DefaultLocale string        // "" means DefaultLocale
+	Log           *slog.Logger  // nil means slog.Default()
+	Observe       func(Event)   // optional, called after each request
+
+	mu       sync.RWMutex
+	commands map[string]commandEntry
+	actions  map[string]ActionHandler
+}
+
+type commandEntry struct {
+	Command
+	h Handler
+}
+
+// Handle registers h for command c.Name. It panics if the name is taken.
+func (m *Mux) Handle(c Command, h Handler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c.Name = commandName(c.Name)
+	if m.commands == nil {
+		m.commands = map[string]commandEntry{}
+	}
+	if _, dup := m.commands[c.Name]; dup {
+		panic("bot: command registered twice: " + c.Name)
+	}
+	m.commands[c.Name] = commandEntry{Command: c, h: h}
+}
+
+// HandleAction registers h for every action id that starts with prefix.
+func (m *Mux) HandleAction(prefix string, h ActionHandler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.actions == nil {
+		m.actions = map[string]ActionHandler{}
+	}
+	if _, dup := m.actions[prefix]; dup {
+		panic("bot: action prefix registered twice: " + prefix)
+	}
+	m.actions[prefix] = h
+}
+
+// Commands lists the registered commands by name.
+func (m *Mux) Commands() []Command {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]Command, 0, len(m.commands))
+	for _, e := range m.commands {
+		out = append(out, e.Command)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ServeCommand runs the handler of req.Command.
+func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
+	start := time.Now()
+	req.Command = commandName(req.Command)
+	req.Locale = m.locale(ctx, req.Where)
+	m.mu.RLock()
+	e, ok := m.commands[req.Command]
+	m.mu.RUnlock()
+	var (
+		msg *Message
+		err error
+	)
+	if ok {
+		err = m.protect(func() error {
+			var herr error
+			msg, herr = e.h.ServeCommand(ctx, req)
+			return herr
+		})
+	} else {
+		err = Errorf("kring.unknown_command", "Command", req.Command)
+	}
+	reply := m.reply(T(req.Locale), msg, err, "command", req.Command, req.User.ID)
+	m.observe("command", req.Command, err, start)
+	return reply
+}
+
+// ServeAction runs the handler whose prefix matches act.ID.
+func (m *Mux) ServeAction(ctx context.Context, act *Action) Reply {
+	start := time.Now()
+	act.Locale = m.locale(ctx, act.Where)
+	prefix, h := m.actionHandler(act.ID)
+	var (
+		msg *Message
+		err error
+	)
+	if h != nil {
+		err = m.protect(func() error {
+			var herr error
+			msg, herr = h.ServeAction(ctx, act)
+			return herr
+		})
+	} else {
+		prefix = "unknown"
+		err = Errorf("kring.unknown_action")
+	}
+	reply := m.reply(T(act.Locale), msg, err, "action", act.ID, act.User.ID)
+	m.observe("action", prefix, err, start)
+	return reply
+}
+
+func (m *Mux) actionHandler(id string) (string, ActionHandler) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	best := ""
+	var h ActionHandler
+	for p, ph := range m.actions {
+		if strings.HasPrefix(id, p) && len(p) > len(best) {
+			best, h = p, ph
+		}
+	}
+	return best, h
+}
+
+// Locale returns the language of the workspace where is in.
+func (m *Mux) Locale(ctx context.Context, where Where) string { return m.locale(ctx, where) }
+
+func (m *Mux) locale(ctx context.Context, where Where) string {
+	def := m.DefaultLocale
+	if def == "" {
+		def = DefaultLocale
+	}
+	if m.Settings == nil {
+		return def
+	}
+	l, err := m.Settings.Locale(ctx, where.Workspace())
+	if err != nil {
+		m.log().Warn("read workspace locale", "workspace", where.Workspace().Key(), "err", err)
+		return def
+	}
+	if l == "" {
+		return def
+	}
+	return l
+}
+
+// protect runs f, turning a panic into an error so one bad request cannot
+// take the process down.
+func (m *Mux) protect(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return f()
+}
+
+func (m *Mux) reply(tr Tr, msg *Message, err error, kind, name, user string) Reply {
+	if err == nil {
+		return Reply{Message: msg}
+	}
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		out := make(map[string]string, len(fe))
+		for field, ue := range fe {
+			out[field] = ue.Translate(tr)
+		}
+		return Reply{FieldErrors: out}
+	}
+	if ue, ok := AsUserError(err); ok {
+		text := ue.Translate(tr)
+		return Reply{Message: &Message{Text: text, Blocks: []Block{Section{Text: text}}}}
+	}
+	id := NewID(4)
+	m.log().Error("request failed", "kind", kind, "name", name, "user", user, "error_id", id, "err", err)
+	text := tr.S("kring.internal_error", "ID", id)
+	return Reply{Message: &Message{Text: text, Blocks: []Block{Section{Text: text}}}}
+}
+
+func (m *Mux) observe(kind, name string, err error, start time.Time) {
+	if m.Observe == nil {
+		return
+	}
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		var fe FieldErrors
+		if _, ok := AsUserError(err); ok || errors.As(err, &fe) {
+			outcome = "user_error"
+		}
+	}
+	m.Observe(Event{Kind: kind, Name: name, Outcome: outcome, Took: time.Since(start)})
+}
+
+func (m *Mux) log() *slog.Logger {
+	if m.Log != nil {
+		return m.Log
+	}
+	return slog.Default()
+}
+
+// TextMessage is a message of one paragraph.
+func TextMessage(text string) *Message {
+	return &Message{Text: PlainText(text), Blocks: []Block{Section{Text: text}}}
+}

@@ -1,0 +1,124 @@
+// Package poll is kring's /poll: polls with buttons, anonymous or not, with
+// several votes per person, options added by others, results hidden until
+// the poll closes, a closing time, and CSV export.
+package poll
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+)
+
+// Limits of a poll.
+const (
+	MinOptions     = 2
+	MaxOptions     = 20
+	MaxQuestionLen = 300
+	MaxOptionLen   = 150
+)
+
+// Poll is a question with options that people vote on.
+type Poll struct {
+	ID        string    `json:"id"`
+	Where     bot.Where `json:"where"`
+	Ref       bot.Ref   `json:"ref"` // the posted message; zero until posted
+	Creator   bot.User  `json:"creator"`
+	Question  string    `json:"question"`
+	Options   []Option  `json:"options"`
+	Anonymous bool      `json:"anonymous,omitempty"`
+	Hidden    bool      `json:"hidden,omitempty"`    // results hidden until closed
+	AllowAdd  bool      `json:"allow_add,omitempty"` // anyone may add options
+	MaxVotes  int       `json:"max_votes"`           // votes per person, at least 1
+	Closes    time.Time `json:"closes,omitzero"`     // zero: open until closed by hand
+	Closed    bool      `json:"closed,omitempty"`
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	Created   time.Time `json:"created"`
+}
+
+// Option is one answer a voter can choose.
+type Option struct {
+	Label   string `json:"label"`
+	AddedBy string `json:"added_by,omitempty"` // user id; "" for the creator's own
+}
+
+// Ballot is one voter's choices in one poll.
+type Ballot struct {
+	// Voter is the user id, or in an anonymous poll a keyed hash of it, so
+	// the store never holds who voted what.
+	Voter string `json:"voter"`
+	// Name is the voter's display name; "" in an anonymous poll.
+	Name string `json:"name,omitempty"`
+	// Options are the chosen option indexes, in the order chosen.
+	Options []int `json:"options"`
+}
+
+// Errors the store returns; the handlers turn them into replies.
+var (
+	ErrNotFound      = errors.New("poll not found")
+	ErrExists        = errors.New("poll id already taken")
+	ErrClosed        = errors.New("poll is closed")
+	ErrNoSuchOption  = errors.New("no such option")
+	ErrVoteLimit     = errors.New("vote limit reached")
+	ErrTooManyOption = errors.New("poll has the most options it may have")
+	ErrDuplicate     = errors.New("option exists already")
+)
+
+// Toggle is the voting rule: given a voter's current choices, it returns
+// their choices after they click option. Clicking a chosen option takes
+// that vote back. Otherwise the option is added while the voter has votes
+// left; with one vote per person the click moves the vote; with several and
+// none left it is refused with ErrVoteLimit. Every Store applies this rule
+// atomically (storage/redis mirrors it in Lua; storagetest checks both).
+func (p *Poll) Toggle(current []int, option int) ([]int, error) {
+	if p.Closed {
+		return current, ErrClosed
+	}
+	if option < 0 || option >= len(p.Options) {
+		return current, ErrNoSuchOption
+	}
+	if i := slices.Index(current, option); i >= 0 {
+		return slices.Delete(slices.Clone(current), i, i+1), nil
+	}
+	max := max(p.MaxVotes, 1)
+	if len(current) < max {
+		return append(slices.Clone(current), option), nil
+	}
+	if max == 1 {
+		return []int{option}, nil
+	}
+	return current, ErrVoteLimit
+}
+
+// Store keeps polls and their ballots.
+type Store interface {
+	// Create stores a new poll; ErrExists when its ID is taken. It also
+	// indexes the poll under its channel for List.
+	Create(ctx context.Context, p *Poll) error
+	// Get returns a poll and its ballots (in no particular order), or
+	// ErrNotFound.
+	Get(ctx context.Context, id string) (*Poll, []Ballot, error)
+	// Vote applies Poll.Toggle for voter clicking option, atomically with
+	// respect to every other call on the same poll, and returns the voter's
+	// ballot after it (Options empty when their last vote was taken back:
+	// the ballot is then removed). name is stored with the ballot.
+	// Errors: ErrNotFound, ErrClosed, ErrNoSuchOption, ErrVoteLimit.
+	Vote(ctx context.Context, id, voter, name string, option int) (Ballot, error)
+	// AddOption appends an option atomically and returns its index.
+	// Errors: ErrNotFound, ErrClosed, ErrTooManyOption (at MaxOptions),
+	// ErrDuplicate (a label equal to an existing one, ignoring case and
+	// surrounding space).
+	AddOption(ctx context.Context, id string, o Option) (int, error)
+	// SetRef records where the poll's message was posted.
+	SetRef(ctx context.Context, id string, ref bot.Ref) error
+	// SetClosed closes (closed true, at the time given) or reopens a poll.
+	// Votes are kept either way. ErrNotFound.
+	SetClosed(ctx context.Context, id string, closed bool, at time.Time) error
+	// Delete removes the poll, its ballots and its index entry. Deleting a
+	// poll that does not exist returns ErrNotFound.
+	Delete(ctx context.Context, id string) error
+	// List returns the polls of a channel, newest first, without ballots.
+	List(ctx context.Context, where bot.Where) ([]*Poll, error)
+}

@@ -1,0 +1,106 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Poster is what a feature may do on a chat platform. Each adapter
+// implements it; features get one injected and never learn which platform
+// is behind it.
+type Poster interface {
+	// Post posts m publicly in a channel, as the bot, so it can be updated.
+	Post(ctx context.Context, where Where, m Message) (Ref, error)
+	// Update replaces a posted message.
+	Update(ctx context.Context, ref Ref, m Message) error
+	// Ephemeral shows m to one user in a channel, and to nobody else.
+	Ephemeral(ctx context.Context, where Where, userID string, m Message) error
+	// DM sends m to a user in a direct conversation with the bot. Only the
+	// Platform and Team of where are used.
+	DM(ctx context.Context, where Where, userID string, m Message) (Ref, error)
+	// OpenForm opens f for the user whose click or command carried
+	// triggerID. where says the conversation the submission belongs to.
+	OpenForm(ctx context.Context, where Where, triggerID string, f Form) error
+	// Upload shares a file in a channel.
+	Upload(ctx context.Context, where Where, f File) error
+}
+
+// Posters routes each call to the Poster of the platform it concerns, so a
+// process serving Slack and Mattermost at once gives features one Poster.
+type Posters map[string]Poster
+
+var _ Poster = Posters(nil)
+
+func (ps Posters) pick(platform string) (Poster, error) {
+	p, ok := ps[platform]
+	if !ok {
+		return nil, fmt.Errorf("no poster for platform %q", platform)
+	}
+	return p, nil
+}
+
+// Post implements Poster.
+func (ps Posters) Post(ctx context.Context, where Where, m Message) (Ref, error) {
+	p, err := ps.pick(where.Platform)
+	if err != nil {
+		return Ref{}, err
+	}
+	return p.Post(ctx, where, m)
+}
+
+// Update implements Poster.
+func (ps Posters) Update(ctx context.Context, ref Ref, m Message) error {
+	p, err := ps.pick(ref.Platform)
+	if err != nil {
+		return err
+	}
+	return p.Update(ctx, ref, m)
+}
+
+// Ephemeral implements Poster.
+func (ps Posters) Ephemeral(ctx context.Context, where Where, userID string, m Message) error {
+	p, err := ps.pick(where.Platform)
+	if err != nil {
+		return err
+	}
+	return p.Ephemeral(ctx, where, userID, m)
+}
+
+// DM implements Poster.
+func (ps Posters) DM(ctx context.Context, where Where, userID string, m Message) (Ref, error) {
+	p, err := ps.pick(where.Platform)
+	if err != nil {
+		return Ref{}, err
+	}
+	return p.DM(ctx, where, userID, m)
+}
+
+// OpenForm implements Poster.
+func (ps Posters) OpenForm(ctx context.Context, where Where, triggerID string, f Form) error {
+	p, err := ps.pick(where.Platform)
+	if err != nil {
+		return err
+	}
+	return p.OpenForm(ctx, where, triggerID, f)
+}
+
+// Upload implements Poster.
+func (ps Posters) Upload(ctx context.Context, where Where, f File) error {
+	p, err := ps.pick(where.Platform)
+	if err != nil {
+		return err
+	}
+	return p.Upload(ctx, where, f)
+}
+
+// Clock tells the time. Features take one so tests can move time on.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }

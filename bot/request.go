@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"strings"
+	"time"
+)
+
+// Platforms kring speaks to.
+const (
+	Slack      = "slack"
+	Mattermost = "mattermost"
+	Shell      = "shell"
+)
+
+// Where is a conversation: a channel (or direct message) on a platform.
+type Where struct {
+	Platform string `json:"platform"`
+	Team     string `json:"team,omitempty"`
+	Channel  string `json:"channel"`
+}
+
+// Key is a stable string for the conversation, usable in storage keys.
+func (w Where) Key() string {
+	return w.Platform + ":" + w.Team + ":" + w.Channel
+}
+
+// Workspace is the team part of w: the scope of per-workspace settings such
+// as the language.
+func (w Where) Workspace() Where { return Where{Platform: w.Platform, Team: w.Team} }
+
+// Ref points at a posted message so it can be updated later.
+type Ref struct {
+	Where
+	ID string `json:"id"`
+}
+
+// IsZero reports whether r points nowhere (the message was never posted).
+func (r Ref) IsZero() bool { return r.ID == "" }
+
+// User is the person behind a request.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"` // display name, for showing who voted
+	TZ   string `json:"tz,omitempty"`   // IANA zone, "" when unknown
+}
+
+// Label is the name to show for u: the display name, else the id.
+func (u User) Label() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
+// Location is u's time zone, or def when it is unknown or invalid.
+func (u User) Location(def *time.Location) *time.Location {
+	if u.TZ == "" {
+		return def
+	}
+	loc, err := time.LoadLocation(u.TZ)
+	if err != nil {
+		return def
+	}
+	return loc
+}
+
+// Request is a slash command as a user typed it.
+type Request struct {
+	Where
+	User      User
+	Command   string // "/poll", lower case, with the slash
+	Text      string // the raw argument text after the command
+	TriggerID string // lets a handler open a form; "" where the platform gave none
+	Locale    string // set by the Mux from the workspace setting
+}
+
+// Action is a click on a button or a submitted form.
+type Action struct {
+	Where
+	User      User
+	ID        string // the button's or form's action id, e.g. "poll.vote"
+	Value     string // the button's value, or the form's state
+	Ref       Ref    // the message the button sits on; zero for a form
+	TriggerID string
+	Form      Values // submitted form values; nil for a button
+	Locale    string // set by the Mux
+}
+
+// Values are submitted form values by input name. A multi-select input has
+// several values; every other input at most one.
+type Values map[string][]string
+
+// Get returns the first value of name, or "".
+func (v Values) Get(name string) string {
+	if len(v[name]) == 0 {
+		return ""
+	}
+	return v[name][0]
+}
+
+// commandName normalises a command as platforms send it ("/Poll", "poll").
+func commandName(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if !strings.HasPrefix(s, "/") {
+		s = "/" + s
+	}
+	return s
+}
