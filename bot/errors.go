@@ -23,8 +23,19 @@ func (e *UserError) Error() string { return fmt.Sprintf("user error %s %v", e.ID
 // value pairs.
 func Errorf(id string, kv ...any) error { return &UserError{ID: id, Data: kv} }
 
-// Translate renders e in a locale.
-func (e *UserError) Translate(tr Tr) string { return tr.S(e.ID, e.Data...) }
+// Translate renders e in a locale. A data value that is itself a
+// *UserError is translated first, so an error can wrap a more specific one
+// ("Dat lukt niet: {{.Problem}}").
+func (e *UserError) Translate(tr Tr) string {
+	data := make([]any, len(e.Data))
+	for i, v := range e.Data {
+		if inner, ok := v.(*UserError); ok {
+			v = inner.Translate(tr)
+		}
+		data[i] = v
+	}
+	return tr.S(e.ID, data...)
+}
 
 // FieldErrors refuses a submitted form: a message per input name, shown
 // next to the input so the user can fix it and submit again.

@@ -1,0 +1,547 @@
+package poll
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/schedule"
+)
+
+//go:embed locales/*.toml
+var locales embed.FS
+
+func init() { bot.LoadMessages(locales, "locales") }
+
+// Config is what the poll feature needs.
+type Config struct {
+	Store    Store
+	Jobs     schedule.Store // closing times
+	Poster   bot.Poster
+	Clock    bot.Clock
+	Admins   bot.Admins
+	Secret   string         // keys the hashes that stand for voters in anonymous polls
+	Location *time.Location // for closing times typed without a zone
+	Log      *slog.Logger
+	// Locale tells a workspace's language, for work done without a request
+	// (a poll closing on time); nil means Dutch. bot.Mux.Locale fits.
+	Locale func(ctx context.Context, where bot.Where) string
+}
+
+// Feature is /poll.
+type Feature struct {
+	c Config
+}
+
+// New returns the poll feature.
+func New(c Config) *Feature {
+	if c.Clock == nil {
+		c.Clock = bot.SystemClock{}
+	}
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return &Feature{c: c}
+}
+
+// Job kinds.
+const jobClose = "poll.close"
+
+// Register adds /poll, its buttons and its closing job.
+func (f *Feature) Register(mux *bot.Mux, runner *schedule.Runner) {
+	mux.Handle(bot.Command{Name: "/poll", Description: "poll.command.description", Hint: "poll.command.hint"}, bot.HandlerFunc(f.command))
+	mux.HandleAction("poll.", bot.ActionHandlerFunc(f.action))
+	if runner != nil {
+		runner.Handle(jobClose, f.closeJob)
+	}
+}
+
+func (f *Feature) view(locale string) view {
+	return view{tr: bot.T(locale), loc: f.c.Location, now: f.c.Clock.Now()}
+}
+
+func (f *Feature) command(ctx context.Context, req *bot.Request) (*bot.Message, error) {
+	toks, err := tokenize(req.Text)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	if len(toks) == 0 {
+		return f.help(req.Locale), nil
+	}
+	sub := ""
+	if !toks[0].quoted {
+		sub = strings.ToLower(toks[0].text)
+	}
+	arg := func() (string, error) {
+		if len(toks) != 2 {
+			return "", bot.Errorf("poll.err.need_id", "Sub", bot.Escape(toks[0].text))
+		}
+		return strings.ToLower(strings.TrimSpace(toks[1].text)), nil
+	}
+	switch sub {
+	case "help", "hulp", "?":
+		return f.help(req.Locale), nil
+	case "lijst", "list":
+		return f.list(ctx, req)
+	case "export":
+		id, err := arg()
+		if err != nil {
+			return nil, err
+		}
+		return f.export(ctx, req, id)
+	case "sluit", "close":
+		id, err := arg()
+		if err != nil {
+			return nil, err
+		}
+		return f.setClosed(ctx, req.Where, req.User, req.Locale, id, true)
+	case "heropen", "reopen":
+		id, err := arg()
+		if err != nil {
+			return nil, err
+		}
+		return f.setClosed(ctx, req.Where, req.User, req.Locale, id, false)
+	case "verwijder", "delete":
+		id, err := arg()
+		if err != nil {
+			return nil, err
+		}
+		return f.delete(ctx, req.Where, req.User, req.Locale, id)
+	}
+	return f.create(ctx, req, toks)
+}
+
+// usageError wraps a mistake in the command with how to write it.
+func usageError(err error) error {
+	if ue, ok := bot.AsUserError(err); ok {
+		return bot.Errorf("poll.err.usage", "Problem", ue)
+	}
+	return err
+}
+
+func (f *Feature) help(locale string) *bot.Message {
+	return bot.TextMessage(bot.T(locale).S("poll.help"))
+}
+
+func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*bot.Message, error) {
+	now := f.c.Clock.Now()
+	sp, err := parseCreate(toks, now, req.User.Location(f.c.Location))
+	if err != nil {
+		return nil, usageError(err)
+	}
+	p := &Poll{
+		Where: req.Where, Creator: req.User, Question: sp.Question,
+		Anonymous: sp.Anonymous, Hidden: sp.Hidden, AllowAdd: sp.AllowAdd,
+		MaxVotes: sp.MaxVotes, Closes: sp.Closes, Created: now,
+	}
+	for _, o := range sp.Options {
+		p.Options = append(p.Options, Option{Label: o})
+	}
+	for attempt := 0; ; attempt++ {
+		p.ID = newID()
+		err = f.c.Store.Create(ctx, p)
+		if !errors.Is(err, ErrExists) || attempt == 5 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create poll: %w", err)
+	}
+	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(req.Locale).message(p, nil))
+	if err != nil {
+		// Nobody can see or vote on a poll that was never posted.
+		if derr := f.c.Store.Delete(ctx, p.ID); derr != nil {
+			f.c.Log.Error("remove unposted poll", "poll", p.ID, "err", derr)
+		}
+		return nil, fmt.Errorf("post poll %s: %w", p.ID, err)
+	}
+	if err := f.c.Store.SetRef(ctx, p.ID, ref); err != nil {
+		return nil, fmt.Errorf("record message of poll %s: %w", p.ID, err)
+	}
+	if !p.Closes.IsZero() && f.c.Jobs != nil {
+		if err := f.c.Jobs.Put(ctx, closeJob(p)); err != nil {
+			return nil, fmt.Errorf("schedule closing of poll %s: %w", p.ID, err)
+		}
+	}
+	return bot.TextMessage(bot.T(req.Locale).S("poll.created", "ID", p.ID)), nil
+}
+
+func closeJob(p *Poll) schedule.Job {
+	return schedule.Job{ID: jobClose + ":" + p.ID, Kind: jobClose, Due: p.Closes, Payload: []byte(p.ID)}
+}
+
+// idAlphabet leaves out look-alikes (0/o, 1/l/i) so an id can be typed
+// from a screen.
+const idAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+func newID() string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b)
+}
+
+// get loads a poll for a user in where: a poll of another platform or
+// workspace does not exist for them.
+func (f *Feature) get(ctx context.Context, where bot.Where, id string) (*Poll, []Ballot, error) {
+	p, ballots, err := f.c.Store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) || err == nil && (p.Where.Platform != where.Platform || p.Where.Team != where.Team) {
+		return nil, nil, bot.Errorf("poll.err.not_found", "ID", bot.Escape(id))
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get poll %s: %w", id, err)
+	}
+	return p, ballots, nil
+}
+
+func (f *Feature) mayManage(p *Poll, platform string, u bot.User) bool {
+	return p.Creator.ID == u.ID || f.c.Admins.Is(platform, u.ID)
+}
+
+// refresh re-reads the poll and updates its message to the latest state.
+func (f *Feature) refresh(ctx context.Context, id, locale string) error {
+	p, ballots, err := f.c.Store.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("reload poll %s: %w", id, err)
+	}
+	if p.Ref.IsZero() {
+		return nil
+	}
+	if err := f.c.Poster.Update(ctx, p.Ref, f.view(locale).message(p, ballots)); err != nil {
+		return fmt.Errorf("update poll %s: %w", id, err)
+	}
+	return nil
+}
+
+func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, locale, id string, closed bool) (*bot.Message, error) {
+	p, _, err := f.get(ctx, where, id)
+	if err != nil {
+		return nil, err
+	}
+	if !f.mayManage(p, where.Platform, u) {
+		return nil, bot.Errorf("poll.err.not_yours", "Name", bot.Escape(p.Creator.Label()))
+	}
+	if p.Closed == closed {
+		if closed {
+			return nil, bot.Errorf("poll.err.already_closed", "ID", p.ID)
+		}
+		return nil, bot.Errorf("poll.err.already_open", "ID", p.ID)
+	}
+	if err := f.c.Store.SetClosed(ctx, p.ID, closed, f.c.Clock.Now()); err != nil {
+		return nil, fmt.Errorf("set poll %s closed=%v: %w", p.ID, closed, err)
+	}
+	if closed && f.c.Jobs != nil {
+		if err := f.c.Jobs.Cancel(ctx, jobClose+":"+p.ID); err != nil {
+			f.c.Log.Error("cancel closing job", "poll", p.ID, "err", err)
+		}
+	}
+	if err := f.refresh(ctx, p.ID, locale); err != nil {
+		return nil, err
+	}
+	key := "poll.reopened"
+	if closed {
+		key = "poll.closed"
+	}
+	return bot.TextMessage(bot.T(locale).S(key, "Question", bot.Escape(p.Question))), nil
+}
+
+func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, locale, id string) (*bot.Message, error) {
+	p, _, err := f.get(ctx, where, id)
+	if err != nil {
+		return nil, err
+	}
+	if !f.mayManage(p, where.Platform, u) {
+		return nil, bot.Errorf("poll.err.not_yours", "Name", bot.Escape(p.Creator.Label()))
+	}
+	if err := f.c.Store.Delete(ctx, p.ID); err != nil {
+		return nil, fmt.Errorf("delete poll %s: %w", p.ID, err)
+	}
+	if f.c.Jobs != nil {
+		if err := f.c.Jobs.Cancel(ctx, jobClose+":"+p.ID); err != nil {
+			f.c.Log.Error("cancel closing job", "poll", p.ID, "err", err)
+		}
+	}
+	if !p.Ref.IsZero() {
+		if err := f.c.Poster.Update(ctx, p.Ref, f.view(locale).deleted(p, u)); err != nil {
+			return nil, fmt.Errorf("replace message of deleted poll %s: %w", p.ID, err)
+		}
+	}
+	return bot.TextMessage(bot.T(locale).S("poll.deleted_reply", "Question", bot.Escape(p.Question))), nil
+}
+
+func (f *Feature) list(ctx context.Context, req *bot.Request) (*bot.Message, error) {
+	polls, err := f.c.Store.List(ctx, req.Where)
+	if err != nil {
+		return nil, fmt.Errorf("list polls of %s: %w", req.Where.Key(), err)
+	}
+	var open []*Poll
+	counts := map[string]int{}
+	for _, p := range polls {
+		if p.Closed {
+			continue
+		}
+		_, ballots, err := f.c.Store.Get(ctx, p.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted since the listing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("count poll %s: %w", p.ID, err)
+		}
+		open = append(open, p)
+		counts[p.ID] = Count(p, ballots).Voters
+	}
+	m := f.view(req.Locale).list(open, counts)
+	return &m, nil
+}
+
+// CSV writes a poll's result: option, votes, and the voters unless the
+// poll is anonymous.
+func CSV(tr bot.Tr, p *Poll, ballots []Ballot) []byte {
+	t := Count(p, ballots)
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	head := []string{tr.S("poll.csv.option"), tr.S("poll.csv.votes")}
+	if !p.Anonymous {
+		head = append(head, tr.S("poll.csv.voters"))
+	}
+	_ = w.Write(head) // writes to a bytes.Buffer do not fail
+	for i, o := range p.Options {
+		row := []string{csvSafe(o.Label), strconv.Itoa(t.Counts[i])}
+		if !p.Anonymous {
+			names := make([]string, len(t.Names[i]))
+			for j, n := range t.Names[i] {
+				names[j] = csvSafe(n)
+			}
+			row = append(row, strings.Join(names, "; "))
+		}
+		_ = w.Write(row)
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+// csvSafe keeps a spreadsheet from running user text as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (f *Feature) export(ctx context.Context, req *bot.Request, id string) (*bot.Message, error) {
+	p, ballots, err := f.get(ctx, req.Where, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.ResultsVisible() {
+		return nil, bot.Errorf("poll.err.export_hidden")
+	}
+	tr := bot.T(req.Locale)
+	file := bot.File{
+		Name:    tr.S("poll.csv.filename", "ID", p.ID),
+		Title:   tr.S("poll.csv.title", "Question", p.Question),
+		Type:    "text/csv",
+		Content: CSV(tr, p, ballots),
+	}
+	if err := f.c.Poster.Upload(ctx, req.Where, file); err != nil {
+		return nil, fmt.Errorf("upload export of poll %s: %w", p.ID, err)
+	}
+	return bot.TextMessage(tr.S("poll.exported", "ID", p.ID)), nil
+}
+
+// voterKey is how a voter is stored: their user id, or in an anonymous poll
+// a keyed hash of it that only this kring can recompute.
+func (f *Feature) voterKey(p *Poll, userID string) string {
+	if !p.Anonymous {
+		return userID
+	}
+	mac := hmac.New(sha256.New, []byte(f.c.Secret))
+	fmt.Fprintf(mac, "%s\x00%s\x00%s", p.ID, p.Where.Platform, userID)
+	return "anon:" + hex.EncodeToString(mac.Sum(nil))[:24]
+}
+
+func (f *Feature) action(ctx context.Context, act *bot.Action) (*bot.Message, error) {
+	switch act.ID {
+	case "poll.vote":
+		return f.vote(ctx, act)
+	case "poll.mine":
+		p, ballots, err := f.get(ctx, act.Where, act.Value)
+		if err != nil {
+			return nil, err
+		}
+		key := f.voterKey(p, act.User.ID)
+		for _, b := range ballots {
+			if b.Voter == key {
+				return f.view(act.Locale).ownVote(p, b), nil
+			}
+		}
+		return f.view(act.Locale).ownVote(p, Ballot{}), nil
+	case "poll.add":
+		return f.openAddForm(ctx, act)
+	case "poll.add.submit":
+		return f.addOption(ctx, act)
+	case "poll.close":
+		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.Value, true)
+	case "poll.reopen":
+		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.Value, false)
+	case "poll.delete":
+		return f.delete(ctx, act.Where, act.User, act.Locale, act.Value)
+	}
+	return nil, bot.Errorf("kring.unknown_action")
+}
+
+func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, error) {
+	id, idx, ok := strings.Cut(act.Value, ":")
+	option, err := strconv.Atoi(idx)
+	if !ok || err != nil {
+		return nil, bot.Errorf("kring.unknown_action")
+	}
+	p, _, err := f.get(ctx, act.Where, id)
+	if err != nil {
+		return nil, err
+	}
+	name := act.User.Label()
+	if p.Anonymous {
+		name = ""
+	}
+	b, err := f.c.Store.Vote(ctx, p.ID, f.voterKey(p, act.User.ID), name, option)
+	switch {
+	case errors.Is(err, ErrClosed):
+		return nil, bot.Errorf("poll.err.closed")
+	case errors.Is(err, ErrNoSuchOption):
+		return nil, bot.Errorf("kring.unknown_action")
+	case errors.Is(err, ErrVoteLimit):
+		return nil, bot.Errorf("poll.err.vote_limit", "Max", p.MaxVotes)
+	case errors.Is(err, ErrNotFound):
+		return nil, bot.Errorf("poll.err.not_found", "ID", p.ID)
+	case err != nil:
+		return nil, fmt.Errorf("vote on poll %s: %w", p.ID, err)
+	}
+	if err := f.refresh(ctx, p.ID, act.Locale); err != nil {
+		return nil, err
+	}
+	if p.Anonymous || p.Hidden {
+		// The message does not show this voter's choice, so tell them.
+		return f.view(act.Locale).ownVote(p, b), nil
+	}
+	return nil, nil
+}
+
+func (f *Feature) openAddForm(ctx context.Context, act *bot.Action) (*bot.Message, error) {
+	p, _, err := f.get(ctx, act.Where, act.Value)
+	if err != nil {
+		return nil, err
+	}
+	if !p.AllowAdd {
+		return nil, bot.Errorf("poll.err.add_not_allowed")
+	}
+	if p.Closed {
+		return nil, bot.Errorf("poll.err.closed")
+	}
+	tr := bot.T(act.Locale)
+	form := bot.Form{
+		ID: "poll.add.submit", Title: tr.S("poll.form.add_title"), Submit: tr.S("poll.form.add_submit"), State: p.ID,
+		Inputs: []bot.Input{{
+			Name: "option", Label: tr.S("poll.form.add_label"), Kind: bot.Text,
+			Placeholder: tr.S("poll.form.add_placeholder"), Hint: tr.S("poll.form.add_hint", "Question", p.Question),
+			MaxLength: MaxOptionLen,
+		}},
+	}
+	if err := f.c.Poster.OpenForm(ctx, act.Where, act.TriggerID, form); err != nil {
+		return nil, fmt.Errorf("open add-option form for poll %s: %w", p.ID, err)
+	}
+	return nil, nil
+}
+
+func (f *Feature) addOption(ctx context.Context, act *bot.Action) (*bot.Message, error) {
+	p, _, err := f.get(ctx, act.Where, act.Value)
+	if err != nil {
+		return nil, err
+	}
+	if !p.AllowAdd {
+		return nil, bot.Errorf("poll.err.add_not_allowed")
+	}
+	label := strings.TrimSpace(act.Form.Get("option"))
+	fieldErr := func(id string, kv ...any) error {
+		return bot.FieldErrors{"option": bot.Errorf(id, kv...).(*bot.UserError)}
+	}
+	switch {
+	case label == "":
+		return nil, fieldErr("poll.err.empty_option")
+	case len([]rune(label)) > MaxOptionLen:
+		return nil, fieldErr("poll.err.option_too_long", "Max", MaxOptionLen, "Option", bot.Escape(bot.Truncate(label, 40)))
+	}
+	_, err = f.c.Store.AddOption(ctx, p.ID, Option{Label: label, AddedBy: act.User.ID})
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		return nil, fieldErr("poll.err.duplicate_option", "Option", bot.Escape(label))
+	case errors.Is(err, ErrTooManyOption):
+		return nil, fieldErr("poll.err.too_many_options", "Max", MaxOptions, "Got", MaxOptions+1)
+	case errors.Is(err, ErrClosed):
+		return nil, fieldErr("poll.err.closed")
+	case errors.Is(err, ErrNotFound):
+		return nil, bot.Errorf("poll.err.not_found", "ID", p.ID)
+	case err != nil:
+		return nil, fmt.Errorf("add option to poll %s: %w", p.ID, err)
+	}
+	if err := f.refresh(ctx, p.ID, act.Locale); err != nil {
+		return nil, err
+	}
+	return bot.TextMessage(bot.T(act.Locale).S("poll.option_added", "Option", bot.Escape(label))), nil
+}
+
+// closeJob closes a poll at its closing time and says so in its channel.
+func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
+	id := string(j.Payload)
+	p, ballots, err := f.c.Store.Get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil // deleted before it closed
+	}
+	if err != nil {
+		return fmt.Errorf("closing job: get poll %s: %w", id, err)
+	}
+	if p.Closed || !p.Closes.Equal(j.Due) {
+		return nil // closed by hand, or its closing time moved
+	}
+	if err := f.c.Store.SetClosed(ctx, id, true, f.c.Clock.Now()); err != nil {
+		return fmt.Errorf("closing job: close poll %s: %w", id, err)
+	}
+	p.Closed, p.ClosedAt = true, f.c.Clock.Now()
+	locale := bot.DefaultLocale
+	if f.c.Locale != nil {
+		locale = f.c.Locale(ctx, p.Where)
+	}
+	if err := f.refresh(ctx, id, locale); err != nil {
+		return err
+	}
+	first, err := f.c.Jobs.Once(ctx, j.Key()+":notice", 7*24*time.Hour)
+	if err != nil || !first {
+		return err
+	}
+	t := Count(p, ballots)
+	tr := bot.T(locale)
+	text := tr.S("poll.closed_notice", "Question", bot.Escape(p.Question), "Voters", tr.N("poll.voters", t.Voters))
+	if _, err := f.c.Poster.Post(ctx, p.Where, *bot.TextMessage(text)); err != nil {
+		return fmt.Errorf("closing job: announce poll %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package poll
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+)
+
+// Tally is a poll's count: per option its votes and voters' names, and how
+// many people voted in all.
+type Tally struct {
+	Counts []int
+	Names  [][]string // per option, sorted; empty in an anonymous poll
+	Voters int
+}
+
+// Count tallies ballots for p.
+func Count(p *Poll, ballots []Ballot) Tally {
+	t := Tally{Counts: make([]int, len(p.Options)), Names: make([][]string, len(p.Options))}
+	for _, b := range ballots {
+		if len(b.Options) == 0 {
+			continue
+		}
+		t.Voters++
+		for _, o := range b.Options {
+			if o < 0 || o >= len(p.Options) {
+				continue // an option index from a newer poll state; never shown
+			}
+			t.Counts[o]++
+			if !p.Anonymous {
+				name := b.Name
+				if name == "" {
+					name = b.Voter
+				}
+				t.Names[o] = append(t.Names[o], name)
+			}
+		}
+	}
+	for _, n := range t.Names {
+		slices.SortFunc(n, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	}
+	return t
+}
+
+// Percent is option o's share of the voters, rounded.
+func (t Tally) Percent(o int) int {
+	if t.Voters == 0 {
+		return 0
+	}
+	return (t.Counts[o]*100 + t.Voters/2) / t.Voters
+}
+
+// ResultsVisible reports whether counts may be shown: always, except for a
+// hidden poll that is still open.
+func (p *Poll) ResultsVisible() bool { return !p.Hidden || p.Closed }
+
+const (
+	barWidth      = 10
+	namesShown    = 10
+	buttonsPerRow = 5
+)
+
+func bar(pct int) string {
+	full := (pct*barWidth + 50) / 100
+	return strings.Repeat("█", full) + strings.Repeat("░", barWidth-full)
+}
+
+// view renders polls in one locale, time zone and moment.
+type view struct {
+	tr  bot.Tr
+	loc *time.Location
+	now time.Time
+}
+
+// message renders the poll as it appears in the channel.
+func (v view) message(p *Poll, ballots []Ballot) bot.Message {
+	tr := v.tr
+	t := Count(p, ballots)
+	q := bot.Escape(p.Question)
+	head := tr.S("poll.header", "Question", q)
+	if p.Closed {
+		head = tr.S("poll.header_closed", "Question", q)
+	}
+	blocks := []bot.Block{bot.Header{Text: head}}
+
+	best := 0
+	if p.Closed {
+		best = slices.Max(append([]int{0}, t.Counts...))
+	}
+	var lines []string
+	for i, o := range p.Options {
+		line := fmt.Sprintf("*%d. %s*", i+1, bot.Escape(o.Label))
+		if p.ResultsVisible() {
+			if best > 0 && t.Counts[i] == best {
+				line = "🏆 " + line
+			}
+			line += "\n" + tr.N("poll.option_result", t.Counts[i], "Bar", bar(t.Percent(i)), "Percent", t.Percent(i))
+			if names := t.Names[i]; len(names) > 0 {
+				line += "\n" + v.names(names)
+			}
+		}
+		lines = append(lines, line)
+	}
+	blocks = append(blocks, bot.Section{Text: strings.Join(lines, "\n\n")})
+	if !p.ResultsVisible() {
+		blocks = append(blocks, bot.Section{Text: tr.S("poll.hidden_until_closed")})
+	}
+	blocks = append(blocks, bot.Context{Text: strings.Join(v.facts(p, t), " · ")})
+
+	if p.Closed {
+		blocks = append(blocks, bot.Buttons{Buttons: []bot.Button{
+			{ID: "poll.reopen", Label: tr.S("poll.button.reopen"), Value: p.ID},
+			{ID: "poll.delete", Label: tr.S("poll.button.delete"), Value: p.ID, Style: bot.Danger, Confirm: &bot.Confirm{
+				Title: tr.S("poll.confirm.delete_title"), Text: tr.S("poll.confirm.delete_text"),
+				Yes: tr.S("poll.confirm.delete_yes"), No: tr.S("poll.confirm.no"),
+			}},
+		}})
+	} else {
+		var row []bot.Button
+		for i, o := range p.Options {
+			row = append(row, bot.Button{ID: "poll.vote", Label: fmt.Sprintf("%d. %s", i+1, o.Label), Value: p.ID + ":" + strconv.Itoa(i)})
+			if len(row) == buttonsPerRow || i == len(p.Options)-1 {
+				blocks = append(blocks, bot.Buttons{Buttons: row})
+				row = nil
+			}
+		}
+		var controls []bot.Button
+		if p.AllowAdd && len(p.Options) < MaxOptions {
+			controls = append(controls, bot.Button{ID: "poll.add", Label: tr.S("poll.button.add"), Value: p.ID})
+		}
+		if p.Anonymous || p.Hidden {
+			controls = append(controls, bot.Button{ID: "poll.mine", Label: tr.S("poll.button.mine"), Value: p.ID})
+		}
+		controls = append(controls, bot.Button{ID: "poll.close", Label: tr.S("poll.button.close"), Value: p.ID, Style: bot.Danger, Confirm: &bot.Confirm{
+			Title: tr.S("poll.confirm.close_title"), Text: tr.S("poll.confirm.close_text"),
+			Yes: tr.S("poll.confirm.close_yes"), No: tr.S("poll.confirm.no"),
+		}})
+		blocks = append(blocks, bot.Buttons{Buttons: controls})
+	}
+	return bot.Message{Text: bot.PlainText(head) + " — " + tr.N("poll.voters", t.Voters), Blocks: blocks}
+}
+
+// names lists voters, the first few by name and the rest as a number.
+func (v view) names(names []string) string {
+	shown := names
+	if len(shown) > namesShown {
+		shown = shown[:namesShown]
+	}
+	esc := make([]string, len(shown))
+	for i, n := range shown {
+		esc[i] = bot.Escape(n)
+	}
+	s := "_" + strings.Join(esc, ", ") + "_"
+	if rest := len(names) - len(shown); rest > 0 {
+		s += " " + v.tr.N("poll.names_more", rest)
+	}
+	return s
+}
+
+// facts are the small print under a poll.
+func (v view) facts(p *Poll, t Tally) []string {
+	tr := v.tr
+	facts := []string{tr.N("poll.voters", t.Voters)}
+	if p.MaxVotes > 1 {
+		facts = append(facts, tr.N("poll.fact.max_votes", p.MaxVotes))
+	}
+	if p.Anonymous {
+		facts = append(facts, tr.S("poll.fact.anonymous"))
+	}
+	if p.Hidden {
+		facts = append(facts, tr.S("poll.fact.hidden"))
+	}
+	if p.AllowAdd && !p.Closed {
+		facts = append(facts, tr.S("poll.fact.add_options"))
+	}
+	switch {
+	case p.Closed && !p.ClosedAt.IsZero():
+		facts = append(facts, tr.S("poll.fact.closed_at", "When", tr.FormatTime(p.ClosedAt, v.now, v.loc)))
+	case !p.Closed && !p.Closes.IsZero():
+		facts = append(facts, tr.S("poll.fact.closes", "When", tr.FormatTime(p.Closes, v.now, v.loc)))
+	}
+	facts = append(facts, tr.S("poll.fact.by", "Name", bot.Escape(p.Creator.Label())), tr.S("poll.fact.id", "ID", p.ID))
+	return facts
+}
+
+// list renders the open polls of a channel.
+func (v view) list(polls []*Poll, counts map[string]int) bot.Message {
+	tr := v.tr
+	if len(polls) == 0 {
+		return *bot.TextMessage(tr.S("poll.list.none"))
+	}
+	var lines []string
+	for _, p := range polls {
+		line := tr.S("poll.list.item", "Question", bot.Escape(p.Question), "ID", p.ID, "Voters", tr.N("poll.voters", counts[p.ID]))
+		if !p.Closes.IsZero() {
+			line += " · " + tr.S("poll.fact.closes", "When", tr.FormatTime(p.Closes, v.now, v.loc))
+		}
+		lines = append(lines, line)
+	}
+	text := tr.N("poll.list.title", len(polls)) + "\n" + strings.Join(lines, "\n")
+	return *bot.TextMessage(text)
+}
+
+// deleted is what a deleted poll's message becomes.
+func (v view) deleted(p *Poll, by bot.User) bot.Message {
+	return *bot.TextMessage(v.tr.S("poll.deleted", "Question", bot.Escape(p.Question), "Name", bot.Escape(by.Label())))
+}
+
+// ownVote tells a voter what they chose.
+func (v view) ownVote(p *Poll, b Ballot) *bot.Message {
+	if len(b.Options) == 0 {
+		return bot.TextMessage(v.tr.S("poll.mine.none", "Question", bot.Escape(p.Question)))
+	}
+	var labels []string
+	for _, o := range b.Options {
+		if o >= 0 && o < len(p.Options) {
+			labels = append(labels, "*"+bot.Escape(p.Options[o].Label)+"*")
+		}
+	}
+	return bot.TextMessage(v.tr.N("poll.mine.some", len(labels), "Question", bot.Escape(p.Question), "Options", strings.Join(labels, ", ")))
+}

@@ -1,0 +1,174 @@
+// Package server is kring's HTTP side: it mounts the platform adapters'
+// endpoints beside /healthz, /readyz and /metrics, logs every request with
+// slog and shuts down gracefully, letting requests in flight finish.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kringbot/kring/bot"
+)
+
+// Check is one readiness condition: the store answers, a platform token
+// works. It returns nil when ready.
+type Check struct {
+	Name string
+	Func func(ctx context.Context) error
+}
+
+// Server serves kring over HTTP.
+type Server struct {
+	Mux     *http.ServeMux // adapters mount their routes here
+	Metrics *Metrics
+	Log     *slog.Logger
+	checks  []Check
+}
+
+// New returns a server with /healthz, /readyz and /metrics mounted.
+func New(log *slog.Logger) *Server {
+	s := &Server{Mux: http.NewServeMux(), Metrics: NewMetrics(), Log: log}
+	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.Mux.HandleFunc("GET /readyz", s.ready)
+	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.reg, promhttp.HandlerOpts{}))
+	return s
+}
+
+// AddCheck adds a readiness condition to /readyz.
+func (s *Server) AddCheck(c Check) { s.checks = append(s.checks, c) }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	status, body := http.StatusOK, ""
+	for _, c := range s.checks {
+		if err := c.Func(ctx); err != nil {
+			status = http.StatusServiceUnavailable
+			body += fmt.Sprintf("%s: %v\n", c.Name, err)
+			continue
+		}
+		body += c.Name + ": ok\n"
+	}
+	w.WriteHeader(status)
+	fmt.Fprint(w, body)
+}
+
+// Handler returns the server's handler with request logging and metrics.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		s.Mux.ServeHTTP(rec, r)
+		_, pattern := s.Mux.Handler(r)
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		took := time.Since(start)
+		s.Metrics.httpRequests.WithLabelValues(pattern, fmt.Sprint(rec.status)).Inc()
+		s.Metrics.httpLatency.WithLabelValues(pattern).Observe(took.Seconds())
+		if pattern != "GET /metrics" && pattern != "GET /healthz" {
+			s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", took)
+		}
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Serve serves on l until ctx ends, then stops accepting and waits up to
+// grace for requests in flight.
+func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.Log.Info("shutting down", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Metrics are kring's Prometheus metrics.
+type Metrics struct {
+	reg          *prometheus.Registry
+	handled      *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	httpRequests *prometheus.CounterVec
+	httpLatency  *prometheus.HistogramVec
+}
+
+// NewMetrics registers kring's metrics, with Go and process collectors, on
+// a registry of their own.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kring_requests_total",
+			Help: "Commands and actions handled, by kind, name and outcome (ok, user_error, error).",
+		}, []string{"kind", "name", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kring_request_duration_seconds",
+			Help:    "Time to handle a command or action, by kind and name.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"kind", "name"}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kring_http_requests_total",
+			Help: "HTTP requests served, by route and status.",
+		}, []string{"route", "status"}),
+		httpLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kring_http_request_duration_seconds",
+			Help:    "HTTP request latency by route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.handled, m.latency, m.httpRequests, m.httpLatency,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Observe records one handled command or action; it fits bot.Mux.Observe.
+func (m *Metrics) Observe(e bot.Event) {
+	m.handled.WithLabelValues(e.Kind, e.Name, e.Outcome).Inc()
+	m.latency.WithLabelValues(e.Kind, e.Name).Observe(e.Took.Seconds())
+}
+
+// Registry is where adapters may register metrics of their own.
+func (m *Metrics) Registry() prometheus.Registerer { return m.reg }
