@@ -57,6 +57,7 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock) (*
 		Secret:   m.Config.ActionSecret,
 		Location: loc,
 		Log:      log,
+		Locale:   a.mux.Locale,
 	})
 	polls.Register(a.mux, a.runner)
 	kring.New(stores.Settings, a.mux).Register(a.mux)

@@ -1,0 +1,341 @@
+package poll_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
+	"github.com/kringbot/kring/bot/poll"
+	"github.com/kringbot/kring/bot/schedule"
+	"github.com/kringbot/kring/storage/bolt"
+)
+
+type fixture struct {
+	mux    *bot.Mux
+	poster *bottest.Poster
+	clock  *bottest.Clock
+	store  poll.Store
+	jobs   schedule.Store
+	runner *schedule.Runner
+	where  bot.Where
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ams, _ := time.LoadLocation("Europe/Amsterdam")
+	fx := &fixture{
+		mux:    &bot.Mux{Settings: db.Settings()},
+		poster: bottest.NewPoster(),
+		clock:  bottest.NewClock(time.Date(2026, 1, 13, 14, 30, 0, 0, ams)),
+		store:  db.Polls(),
+		jobs:   db.Jobs(),
+		where:  bot.Where{Platform: bot.Shell, Team: "t", Channel: "limburg"},
+	}
+	fx.runner = &schedule.Runner{Store: fx.jobs, Clock: fx.clock}
+	poll.New(poll.Config{
+		Store: fx.store, Jobs: fx.jobs, Poster: fx.poster, Clock: fx.clock,
+		Admins: bot.ParseAdmins("shell:beheer"), Secret: "s3cret", Location: ams, Locale: fx.mux.Locale,
+	}).Register(fx.mux, fx.runner)
+	return fx
+}
+
+func (fx *fixture) command(user, text string) bot.Reply {
+	return fx.mux.ServeCommand(context.Background(), &bot.Request{
+		Where: fx.where, User: bot.User{ID: user, Name: strings.ToUpper(user[:1]) + user[1:]}, Command: "/poll", Text: text, TriggerID: "t1",
+	})
+}
+
+func (fx *fixture) click(user string, b bot.Button, ref bot.Ref) bot.Reply {
+	return fx.mux.ServeAction(context.Background(), &bot.Action{
+		Where: fx.where, User: bot.User{ID: user, Name: strings.ToUpper(user[:1]) + user[1:]}, ID: b.ID, Value: b.Value, Ref: ref, TriggerID: "t2",
+	})
+}
+
+// posted returns the latest state of the last poll posted.
+func (fx *fixture) posted(t *testing.T) (bot.Ref, bot.Message) {
+	t.Helper()
+	var ref bot.Ref
+	for _, c := range fx.poster.Calls() {
+		if c.Method == "Post" {
+			ref = c.Ref
+		}
+	}
+	if ref.IsZero() {
+		t.Fatal("nothing posted")
+	}
+	m, _ := fx.poster.Message(ref)
+	return ref, m
+}
+
+func text(m bot.Message) string {
+	var b strings.Builder
+	for _, blk := range m.Blocks {
+		switch blk := blk.(type) {
+		case bot.Header:
+			b.WriteString(blk.Text + "\n")
+		case bot.Section:
+			b.WriteString(blk.Text + "\n")
+		case bot.Context:
+			b.WriteString(blk.Text + "\n")
+		}
+	}
+	return bot.PlainText(b.String())
+}
+
+func button(t *testing.T, m bot.Message, id, labelPrefix string) bot.Button {
+	t.Helper()
+	for _, b := range m.Buttons() {
+		if b.ID == id && strings.HasPrefix(b.Label, labelPrefix) {
+			return b
+		}
+	}
+	t.Fatalf("no button %s %q in %+v", id, labelPrefix, m.Buttons())
+	return bot.Button{}
+}
+
+func replyText(r bot.Reply) string {
+	if r.Message == nil {
+		return ""
+	}
+	return bot.PlainText(r.Message.Text)
+}
+
+func pollID(t *testing.T, m bot.Message) string {
+	t.Helper()
+	bs := m.Buttons()
+	if len(bs) == 0 {
+		t.Fatal("message has no buttons")
+	}
+	return strings.SplitN(bs[len(bs)-1].Value, ":", 2)[0]
+}
+
+func TestVotesShowNamesCountsAndTotals(t *testing.T) {
+	fx := setup(t)
+	if r := fx.command("anna", `"Wanneer de kick-off?" "di 14 jan" "do 16 jan" "vr 17 jan" --stemmen=2`); !strings.Contains(replyText(r), "ID") {
+		t.Fatalf("creator's reply: %q", replyText(r))
+	}
+	ref, m := fx.posted(t)
+	fx.click("anna", button(t, m, "poll.vote", "1."), ref)
+	fx.click("anna", button(t, m, "poll.vote", "2."), ref)
+	if r := fx.click("anna", button(t, m, "poll.vote", "3."), ref); !strings.Contains(replyText(r), "al 2 stemmen") {
+		t.Fatalf("third vote of two: %q", replyText(r))
+	}
+	fx.click("bert", button(t, m, "poll.vote", "2."), ref)
+	fx.click("cor", button(t, m, "poll.vote", "2."), ref)
+	fx.click("cor", button(t, m, "poll.vote", "2."), ref) // takes it back
+	fx.click("cor", button(t, m, "poll.vote", "3."), ref)
+
+	_, m = fx.posted(t)
+	got := text(m)
+	for _, want := range []string{
+		"1. di 14 jan\n███░░░░░░░ 1 stem (33%)\nAnna",
+		"2. do 16 jan\n███████░░░ 2 stemmen (67%)\nAnna, Bert",
+		"3. vr 17 jan\n███░░░░░░░ 1 stem (33%)\nCor",
+		"3 stemmers · hooguit 2 stemmen per persoon",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("poll message lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestAnonymousPollStoresNoVoterAndShowsOwnVote(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --anoniem`)
+	ref, m := fx.posted(t)
+	r := fx.click("bert", button(t, m, "poll.vote", "2."), ref)
+	if !strings.Contains(replyText(r), "Soep") {
+		t.Fatalf("an anonymous voter is told their vote: %q", replyText(r))
+	}
+	_, m = fx.posted(t)
+	if got := text(m); strings.Contains(got, "Bert") || !strings.Contains(got, "1 stem (100%)") {
+		t.Fatalf("anonymous poll shows a name or lacks the count:\n%s", got)
+	}
+	_, ballots, err := fx.store.Get(context.Background(), pollID(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ballots) != 1 || strings.Contains(ballots[0].Voter, "bert") || ballots[0].Name != "" {
+		t.Fatalf("the store knows who voted: %+v", ballots)
+	}
+	if r := fx.click("bert", button(t, m, "poll.mine", ""), ref); !strings.Contains(replyText(r), "Soep") {
+		t.Fatalf("my vote: %q", replyText(r))
+	}
+	if r := fx.click("anna", button(t, m, "poll.mine", ""), ref); !strings.Contains(replyText(r), "niet gestemd") {
+		t.Fatalf("the creator sees someone else's vote: %q", replyText(r))
+	}
+}
+
+func TestHiddenResultsUntilClosed(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --verborgen`)
+	ref, m := fx.posted(t)
+	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+	_, m = fx.posted(t)
+	if got := text(m); strings.Contains(got, "stem (") || strings.Contains(got, "Bert") || !strings.Contains(got, "1 stemmer") {
+		t.Fatalf("hidden poll shows results:\n%s", got)
+	}
+	if r := fx.command("bert", "export "+pollID(t, m)); !strings.Contains(replyText(r), "verborgen") {
+		t.Fatalf("export of a hidden open poll: %q", replyText(r))
+	}
+	fx.click("anna", button(t, m, "poll.close", ""), ref)
+	_, m = fx.posted(t)
+	if got := text(m); !strings.Contains(got, "🏆 1. Pizza") || !strings.Contains(got, "Bert") {
+		t.Fatalf("closed hidden poll does not show its result:\n%s", got)
+	}
+}
+
+func TestCloseReopenDeletePermissions(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep`)
+	ref, m := fx.posted(t)
+	id := pollID(t, m)
+	if r := fx.click("bert", button(t, m, "poll.close", ""), ref); !strings.Contains(replyText(r), "Alleen de maker") {
+		t.Fatalf("bert closed anna's poll: %q", replyText(r))
+	}
+	if r := fx.command("beheer", "sluit "+id); !strings.Contains(replyText(r), "gesloten") {
+		t.Fatalf("admin close: %q", replyText(r))
+	}
+	_, m = fx.posted(t)
+	if r := fx.click("bert", bot.Button{ID: "poll.vote", Value: id + ":0"}, ref); !strings.Contains(replyText(r), "gesloten") {
+		t.Fatalf("vote on a closed poll: %q", replyText(r))
+	}
+	fx.click("anna", button(t, m, "poll.reopen", ""), ref)
+	if r := fx.click("bert", bot.Button{ID: "poll.vote", Value: id + ":0"}, ref); r.Message != nil {
+		t.Fatalf("vote after reopening: %q", replyText(r))
+	}
+	if r := fx.command("anna", "verwijder "+id); !strings.Contains(replyText(r), "verwijderd") {
+		t.Fatalf("delete: %q", replyText(r))
+	}
+	if _, m := fx.posted(t); !strings.Contains(text(m), "verwijderd door Anna") {
+		t.Fatalf("message of a deleted poll: %s", text(m))
+	}
+	if r := fx.command("anna", "export "+id); !strings.Contains(replyText(r), "geen peiling") {
+		t.Fatalf("export of a deleted poll: %q", replyText(r))
+	}
+}
+
+func TestAddOptionThroughForm(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --toevoegen`)
+	ref, m := fx.posted(t)
+	fx.click("bert", button(t, m, "poll.add", ""), ref)
+	calls := fx.poster.Calls()
+	form := calls[len(calls)-1].Form
+	if form.ID != "poll.add.submit" || len(form.Inputs) != 1 {
+		t.Fatalf("form: %+v", form)
+	}
+	submit := func(v string) bot.Reply {
+		return fx.mux.ServeAction(context.Background(), &bot.Action{
+			Where: fx.where, User: bot.User{ID: "bert", Name: "Bert"}, ID: form.ID, Value: form.State,
+			Form: bot.Values{"option": {v}},
+		})
+	}
+	if r := submit("  soep "); !strings.Contains(r.FieldErrors["option"], "staat er al") {
+		t.Fatalf("duplicate option: %+v", r)
+	}
+	if r := submit(""); r.FieldErrors["option"] == "" {
+		t.Fatalf("empty option accepted: %+v", r)
+	}
+	if r := submit("Salade"); len(r.FieldErrors) > 0 {
+		t.Fatalf("add: %+v", r)
+	}
+	_, m = fx.posted(t)
+	button(t, m, "poll.vote", "3. Salade")
+}
+
+func TestExportCSV(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? "=Pizza" Soep`)
+	ref, m := fx.posted(t)
+	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+	fx.click("cor", button(t, m, "poll.vote", "1."), ref)
+	fx.command("anna", "export "+pollID(t, m))
+	calls := fx.poster.Calls()
+	f := calls[len(calls)-1].File
+	want := "optie,stemmen,stemmers\n'=Pizza,2,Bert; Cor\nSoep,0,\n"
+	if string(f.Content) != want || !strings.HasSuffix(f.Name, ".csv") {
+		t.Fatalf("export %s:\n%s\nwant:\n%s", f.Name, f.Content, want)
+	}
+}
+
+func TestClosingTimeRunsOnce(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	ref, m := fx.posted(t)
+	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+	fx.clock.Advance(time.Hour)
+	if n, err := fx.runner.RunDue(context.Background()); n != 0 || err != nil {
+		t.Fatalf("ran %d jobs an hour early (%v)", n, err)
+	}
+	fx.clock.Advance(time.Hour)
+	if n, err := fx.runner.RunDue(context.Background()); n != 1 || err != nil {
+		t.Fatalf("ran %d jobs at closing time (%v)", n, err)
+	}
+	_, m = fx.posted(t) // the closing notice is the last post
+	if !strings.Contains(text(m), "is gesloten (1 stemmer)") {
+		t.Fatalf("closing notice: %s", text(m))
+	}
+	p, _, _ := fx.store.Get(context.Background(), pollID(t, mustMessage(t, fx, ref)))
+	if !p.Closed {
+		t.Fatal("poll still open after its closing time")
+	}
+	if n, _ := fx.runner.RunDue(context.Background()); n != 0 {
+		t.Fatalf("closing job ran again")
+	}
+}
+
+func mustMessage(t *testing.T, fx *fixture, ref bot.Ref) bot.Message {
+	m, ok := fx.poster.Message(ref)
+	if !ok {
+		t.Fatal("no message")
+	}
+	return m
+}
+
+func TestPostFailureLeavesNoPoll(t *testing.T) {
+	fx := setup(t)
+	fx.poster.Err = bot.Errorf("kring.unknown_action")
+	r := fx.command("anna", `Lunch? Pizza Soep`)
+	if r.Message == nil {
+		t.Fatal("no reply when posting failed")
+	}
+	fx.poster.Err = nil
+	if r := fx.command("anna", "lijst"); !strings.Contains(replyText(r), "geen open peilingen") {
+		t.Fatalf("a poll nobody saw is listed: %q", replyText(r))
+	}
+}
+
+func TestListAndUsage(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep`)
+	fx.command("anna", `"Kennistafel?" Ja Nee`)
+	if r := fx.command("bert", "lijst"); !strings.Contains(replyText(r), "2 open peilingen") || !strings.Contains(replyText(r), "Kennistafel?") {
+		t.Fatalf("list: %q", replyText(r))
+	}
+	if r := fx.command("bert", `"Alleen een optie?" Ja`); !strings.Contains(replyText(r), "minstens 2 opties") || !strings.Contains(replyText(r), "Zo maak je een peiling") {
+		t.Fatalf("usage reply: %q", replyText(r))
+	}
+	if r := fx.command("bert", `sluit`); !strings.Contains(replyText(r), "/poll sluit ID") {
+		t.Fatalf("missing id: %q", replyText(r))
+	}
+}
+
+func TestUserTextIsEscaped(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `"*Gratis* taart voor @channel?" "[klik](http://x)" Nee`)
+	_, m := fx.posted(t)
+	h := m.Blocks[0].(bot.Header).Text
+	if spans := bot.ParseMarkup(h); len(spans) != 1 || spans[0].Bold || strings.Contains(spans[0].Text, "@channel") {
+		t.Fatalf("question markup was not escaped: %q → %+v", h, spans)
+	}
+}
