@@ -1,0 +1,120 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/slack-go/slack"
+)
+
+// maxBody is the largest request kring reads; Slack's are far smaller.
+const maxBody = 1 << 20
+
+// readSigned reads a request's body and checks Slack's v0 signature over
+// it (HMAC-SHA256 with the signing secret, timestamp within five minutes,
+// constant-time compare). On failure it has answered and returns false.
+func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.ContentLength > maxBody {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read request body", http.StatusBadRequest)
+		return nil, false
+	}
+	sv, err := slack.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)
+	if err == nil {
+		_, _ = sv.Write(body) // an HMAC's Write never fails
+		err = sv.Ensure()
+	}
+	if err != nil {
+		a.log.Warn("rejected a request without a valid Slack signature", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "invalid Slack signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		a.log.Info("Slack retries a request", "path", r.URL.Path, "attempt", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	return body, true
+}
+
+// serveCommands answers POST /slack/commands.
+func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readSigned(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form body", http.StatusBadRequest)
+		return
+	}
+	if form.Get("ssl_check") == "1" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.Form, r2.PostForm = nil, nil
+	sc, err := slack.SlashCommandParse(r2)
+	if err != nil {
+		http.Error(w, "malformed slash command", http.StatusBadRequest)
+		return
+	}
+	ack, err := a.command(sc, "sig:"+r.Header.Get("X-Slack-Signature"))
+	a.writeAck(w, ack, err)
+}
+
+// serveInteractions answers POST /slack/interactions.
+func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readSigned(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form body", http.StatusBadRequest)
+		return
+	}
+	payload := form.Get("payload")
+	if payload == "" {
+		http.Error(w, "no payload", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
+		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	ack, err := a.interaction(&cb, "sig:"+r.Header.Get("X-Slack-Signature"))
+	a.writeAck(w, ack, err)
+}
+
+func (a *Adapter) writeAck(w http.ResponseWriter, ack any, err error) {
+	if err != nil {
+		a.log.Warn("malformed Slack request", "err", err)
+		http.Error(w, "malformed Slack payload", http.StatusBadRequest)
+		return
+	}
+	if ack == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body, err := json.Marshal(ack)
+	if err != nil {
+		a.log.Error("encode Slack acknowledgement", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+}

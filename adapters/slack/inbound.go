@@ -1,0 +1,291 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/slack-go/slack"
+)
+
+const (
+	// dedupeTTL outlives Slack's five-minute signature window and its
+	// retries, so a delivery seen twice within it is recognised.
+	dedupeTTL = 10 * time.Minute
+	// handlerTimeout bounds a command's or click's work, replies included.
+	handlerTimeout = 30 * time.Second
+)
+
+// errMalformed marks a payload kring cannot read; HTTP answers 400.
+var errMalformed = errors.New("malformed Slack payload")
+
+// commandReply is a slash command's immediate reply, as the HTTP response
+// body or the Socket Mode acknowledgement.
+type commandReply struct {
+	ResponseType string        `json:"response_type"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func ephemeralReply(m bot.Message) commandReply {
+	r := render(m)
+	return commandReply{ResponseType: slack.ResponseTypeEphemeral, Text: r.Text, Blocks: r.Blocks}
+}
+
+// firstDelivery reports whether key is new, so a request Slack delivers
+// twice takes effect once. When the store cannot tell, the request goes
+// ahead: a rare double beats a lost command.
+func (a *Adapter) firstDelivery(ctx context.Context, key string) bool {
+	ok, err := a.seen.Once(ctx, "slack:delivery:"+key, dedupeTTL)
+	if err != nil {
+		a.log.Warn("cannot check for a repeated delivery; handling it", "key", key, "err", err)
+		return true
+	}
+	if !ok {
+		a.log.Info("repeated delivery ignored", "key", key)
+	}
+	return ok
+}
+
+// spawn runs f in the background, owned by the Adapter (Close waits).
+func (a *Adapter) spawn(f func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(a.ctx, handlerTimeout)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// handleInTime runs handle and returns what finish makes of its reply when
+// it comes within AckWithin. Otherwise it returns nil (an empty ack) and
+// finish runs later with late set, to deliver the reply another way.
+func (a *Adapter) handleInTime(handle func(ctx context.Context) bot.Reply, finish func(ctx context.Context, r bot.Reply, late bool) any) any {
+	var (
+		mu     sync.Mutex
+		gaveUp bool
+		done   = make(chan bot.Reply, 1)
+	)
+	a.spawn(func(ctx context.Context) {
+		r := handle(ctx)
+		mu.Lock()
+		if gaveUp {
+			mu.Unlock()
+			finish(ctx, r, true)
+			return
+		}
+		done <- r
+		mu.Unlock()
+	})
+	t := time.NewTimer(a.cfg.AckWithin)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return finish(a.ctx, r, false)
+	case <-t.C:
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	select {
+	case r := <-done:
+		return finish(a.ctx, r, false)
+	default:
+		gaveUp = true
+		return nil
+	}
+}
+
+// command handles a slash command and returns the acknowledgement.
+// fallbackKey identifies the delivery when Slack sent no trigger id.
+func (a *Adapter) command(sc slack.SlashCommand, fallbackKey string) (any, error) {
+	if sc.Command == "" || sc.UserID == "" || sc.ChannelID == "" {
+		return nil, errMalformed
+	}
+	key := "cmd:" + sc.TeamID + ":" + sc.TriggerID
+	if sc.TriggerID == "" {
+		key = "cmd:" + fallbackKey
+	}
+	if !a.firstDelivery(a.ctx, key) {
+		return nil, nil
+	}
+	where := bot.Where{Platform: bot.Slack, Team: sc.TeamID, Channel: sc.ChannelID}
+	a.replies.rememberUser(where, sc.UserID, sc.ResponseURL)
+	return a.handleInTime(func(ctx context.Context) bot.Reply {
+		req := &bot.Request{
+			Where:     where,
+			User:      a.users.lookup(ctx, sc.TeamID, sc.UserID, sc.UserName),
+			Command:   sc.Command,
+			Text:      sc.Text,
+			TriggerID: sc.TriggerID,
+		}
+		return a.cfg.Mux.ServeCommand(ctx, req)
+	}, func(ctx context.Context, r bot.Reply, late bool) any {
+		if r.Message == nil {
+			return nil
+		}
+		if !late {
+			return ephemeralReply(*r.Message)
+		}
+		a.tell(ctx, where, sc.UserID, sc.ResponseURL, *r.Message)
+		return nil
+	}), nil
+}
+
+// tell shows m to one user: through the response_url when there is one
+// (it works in every conversation), else chat.postEphemeral.
+func (a *Adapter) tell(ctx context.Context, where bot.Where, user, responseURL string, m bot.Message) {
+	var err error
+	if responseURL != "" {
+		err = a.raw.respond(ctx, responseURL, m, false)
+	} else {
+		err = a.raw.Ephemeral(ctx, where, user, m)
+	}
+	if err != nil {
+		a.log.Error("reply to user", "channel", where.Channel, "user", user, "err", err)
+	}
+}
+
+// interaction handles a block action or view submission and returns the
+// acknowledgement.
+func (a *Adapter) interaction(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		return a.blockActions(cb, fallbackKey)
+	case slack.InteractionTypeViewSubmission:
+		return a.viewSubmission(cb, fallbackKey)
+	case "":
+		return nil, errMalformed
+	}
+	return nil, nil // view_closed, shortcuts: kring registers none
+}
+
+func (a *Adapter) blockActions(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+	actions := cb.ActionCallback.BlockActions
+	if len(actions) == 0 || cb.User.ID == "" {
+		return nil, errMalformed
+	}
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	where := bot.Where{Platform: bot.Slack, Team: cb.Team.ID, Channel: channel}
+	ts := cb.Container.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	ref := bot.Ref{Where: where, ID: ts}
+	var fresh []*slack.BlockAction
+	for i, ba := range actions {
+		key := "act:" + cb.Team.ID + ":" + cb.TriggerID + ":" + ba.ActionTs
+		if cb.TriggerID == "" && ba.ActionTs == "" {
+			key = "act:" + fallbackKey + ":" + strconv.Itoa(i)
+		}
+		if a.firstDelivery(a.ctx, key) {
+			fresh = append(fresh, ba)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	if cb.Container.IsEphemeral && ts != "" {
+		a.replies.rememberEphemeral(ref, cb.ResponseURL)
+	}
+	a.replies.rememberUser(where, cb.User.ID, cb.ResponseURL)
+	return a.handleInTime(func(ctx context.Context) bot.Reply {
+		user := a.users.lookup(ctx, cb.Team.ID, cb.User.ID, cb.User.Name)
+		var last bot.Reply
+		for _, ba := range fresh {
+			act := &bot.Action{
+				Where:     where,
+				User:      user,
+				ID:        actionID(ba.ActionID),
+				Value:     ba.Value,
+				Ref:       ref,
+				TriggerID: cb.TriggerID,
+			}
+			if r := a.cfg.Mux.ServeAction(ctx, act); r.Message != nil {
+				last = r
+			}
+		}
+		return last
+	}, func(_ context.Context, r bot.Reply, _ bool) any {
+		// Slack ignores a body in answer to a click; the reply goes
+		// through the response_url, after the acknowledgement.
+		if r.Message != nil {
+			m := *r.Message
+			a.spawn(func(ctx context.Context) { a.tell(ctx, where, cb.User.ID, cb.ResponseURL, m) })
+		}
+		return nil
+	}), nil
+}
+
+func (a *Adapter) viewSubmission(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+	if cb.User.ID == "" {
+		return nil, errMalformed
+	}
+	fs, err := decodeFormState(cb.View.PrivateMetadata)
+	if err != nil {
+		return nil, errors.Join(errMalformed, err)
+	}
+	key := "view:" + cb.Team.ID + ":" + cb.TriggerID
+	if cb.TriggerID == "" {
+		key = "view:" + cb.View.ID + ":" + cb.View.Hash + ":" + fallbackKey
+	}
+	if !a.firstDelivery(a.ctx, key) {
+		return nil, nil
+	}
+	where := fs.Where
+	return a.handleInTime(func(ctx context.Context) bot.Reply {
+		act := &bot.Action{
+			Where:     where,
+			User:      a.users.lookup(ctx, cb.Team.ID, cb.User.ID, cb.User.Name),
+			ID:        cb.View.CallbackID,
+			Value:     fs.State,
+			TriggerID: cb.TriggerID,
+			Form:      formValues(cb.View.State),
+		}
+		return a.cfg.Mux.ServeAction(ctx, act)
+	}, func(ctx context.Context, r bot.Reply, late bool) any {
+		if len(r.FieldErrors) > 0 && !late {
+			return slack.NewErrorsViewSubmissionResponse(r.FieldErrors)
+		}
+		m := r.Message
+		if len(r.FieldErrors) > 0 {
+			m = fieldErrorsMessage(a.cfg.Mux.Locale(ctx, where), r.FieldErrors)
+		}
+		if m != nil {
+			msg := *m
+			a.spawn(func(ctx context.Context) { a.tell(ctx, where, cb.User.ID, "", msg) })
+		}
+		return nil
+	}), nil
+}
+
+// fieldErrorsMessage lists a form's errors for when the modal has closed
+// already (the handler took longer than Slack waits).
+func fieldErrorsMessage(locale string, errs map[string]string) *bot.Message {
+	var b strings.Builder
+	b.WriteString(bot.T(locale).S("slack.form.late_errors"))
+	for _, name := range sortedKeys(errs) {
+		b.WriteString("\n- " + errs[name])
+	}
+	return bot.TextMessage(b.String())
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
