@@ -1,0 +1,367 @@
+package mattermost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/kringbot/kring/bot"
+)
+
+// maxBody is the largest request kring reads; Mattermost's are a few KiB.
+const maxBody = 1 << 20
+
+// workTimeout bounds the work behind one command or click, answered late
+// or not.
+const workTimeout = 30 * time.Second
+
+// serveCommand answers Mattermost's form-encoded slash command request.
+func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		a.badBody(w, err)
+		return
+	}
+	f := r.PostForm
+	if !a.tokenOK(f.Get("token")) {
+		a.log.Warn("command with a wrong token refused", "remote", r.RemoteAddr)
+		http.Error(w, "wrong command token", http.StatusUnauthorized)
+		return
+	}
+	userID, channelID, command := f.Get("user_id"), f.Get("channel_id"), f.Get("command")
+	if userID == "" || channelID == "" || command == "" {
+		http.Error(w, "user_id, channel_id and command are required", http.StatusBadRequest)
+		return
+	}
+	where := bot.Where{Platform: bot.Mattermost, Team: f.Get("team_id"), Channel: channelID}
+	hook := a.hookURL(f.Get("response_url"))
+	reply, ok := a.answer(r.Context(), func(ctx context.Context) bot.Reply {
+		req := &bot.Request{
+			Where:     where,
+			User:      a.users.get(ctx, userID, f.Get("user_name")),
+			Command:   command,
+			Text:      f.Get("text"),
+			TriggerID: f.Get("trigger_id"),
+		}
+		return a.cfg.Handler.ServeCommand(ctx, req)
+	}, func(ctx context.Context, reply bot.Reply) {
+		if reply.Message == nil {
+			return
+		}
+		if err := a.respondLater(ctx, hook, where, userID, reply.Message); err != nil {
+			a.log.Error("late command reply", "command", command, "user", userID, "err", err)
+		}
+	})
+	resp := commandResponse{ResponseType: "ephemeral", SkipSlackParsing: true}
+	if ok {
+		resp = a.render.commandResponse(reply.Message, where)
+	}
+	writeJSON(w, resp)
+}
+
+// hookURL is where a late command reply goes: the command's response_url,
+// with its hook id kept but sent to the configured Mattermost address, so a
+// forged response_url cannot make kring call anywhere else.
+func (a *Adapter) hookURL(responseURL string) string {
+	u, err := url.Parse(responseURL)
+	if err != nil {
+		return ""
+	}
+	_, id, ok := strings.Cut(u.Path, "/hooks/commands/")
+	if !ok || id == "" || strings.ContainsAny(id, "/?#") {
+		return ""
+	}
+	return strings.TrimRight(a.cfg.URL, "/") + "/hooks/commands/" + url.PathEscape(id)
+}
+
+// respondLater sends a reply that missed the three seconds: to the
+// command's response URL when there is one (no permission needed, buttons
+// work), else as an ephemeral post.
+func (a *Adapter) respondLater(ctx context.Context, hook string, where bot.Where, userID string, m *bot.Message) error {
+	if hook == "" {
+		return a.paced.Ephemeral(ctx, where, userID, *m)
+	}
+	body, err := json.Marshal(a.render.commandResponse(m, where))
+	if err != nil {
+		return fmt.Errorf("encode reply: %w", err)
+	}
+	return a.client.do(ctx, "command response", func() (*model.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, strings.NewReader(string(body)))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := a.cfg.HTTPClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		r := model.BuildResponse(resp)
+		if resp.StatusCode >= 300 {
+			return r, model.AppErrorFromJSON(resp.Body)
+		}
+		return r, nil
+	})
+}
+
+// actionResponse answers a click: text shown to the clicking user only.
+type actionResponse struct {
+	EphemeralText    string `json:"ephemeral_text,omitempty"`
+	SkipSlackParsing bool   `json:"skip_slack_parsing,omitempty"`
+}
+
+// serveAction answers a button click. The context must verify before
+// anything else is looked at; the clicking user is the request's user_id.
+func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
+	var in model.PostActionIntegrationRequest
+	if !a.decode(w, r, &in) {
+		return
+	}
+	ctx, err := a.render.sign.openContext(in.Context)
+	if err != nil {
+		a.log.Warn("action with a bad context refused", "user", in.UserId, "post", in.PostId, "err", err)
+		http.Error(w, "context does not verify", http.StatusForbidden)
+		return
+	}
+	if in.UserId == "" || in.ChannelId != ctx[keyChannel] || (ctx[keyPost] != "" && in.PostId != ctx[keyPost]) {
+		a.log.Warn("action for another channel or post refused", "user", in.UserId, "post", in.PostId)
+		http.Error(w, "action does not belong here", http.StatusForbidden)
+		return
+	}
+	where := bot.Where{Platform: bot.Mattermost, Team: ctx[keyTeam], Channel: ctx[keyChannel]}
+	if ctx[keyConfirmT] != "" || ctx[keyConfirmX] != "" || ctx[keyConfirmY] != "" {
+		// First ask; the dialog's submission runs the action.
+		if err := a.rest.openDialog(r.Context(), in.TriggerId, a.render.confirmDialog(ctx, in.PostId)); err != nil {
+			a.log.Error("open confirmation", "action", ctx[keyAction], "err", err)
+			writeJSON(w, actionResponse{EphemeralText: bot.T(a.cfg.Handler.Locale(r.Context(), where)).S("mattermost.confirm_failed")})
+			return
+		}
+		writeJSON(w, actionResponse{})
+		return
+	}
+	act := &bot.Action{
+		Where:     where,
+		ID:        ctx[keyAction],
+		Value:     ctx[keyValue],
+		Ref:       bot.Ref{Where: where, ID: in.PostId},
+		TriggerID: in.TriggerId,
+	}
+	userID, username := in.UserId, in.UserName
+	reply, ok := a.answer(r.Context(), func(c context.Context) bot.Reply {
+		act.User = a.users.get(c, userID, username)
+		return a.cfg.Handler.ServeAction(c, act)
+	}, func(c context.Context, reply bot.Reply) {
+		a.sendEphemeral(c, where, userID, reply.Message)
+	})
+	var resp actionResponse
+	if ok && reply.Message != nil {
+		if hasButtons(*reply.Message) {
+			// An action's answer is text only; one with buttons is posted.
+			a.later(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
+		} else {
+			resp = actionResponse{EphemeralText: a.render.text(*reply.Message), SkipSlackParsing: true}
+		}
+	}
+	writeJSON(w, resp)
+}
+
+// dialogResponse answers a dialog submission; errors keep it open.
+type dialogResponse struct {
+	Error  string            `json:"error,omitempty"`
+	Errors map[string]string `json:"errors,omitempty"`
+}
+
+// serveDialog answers an interactive dialog submission: a form, or the
+// confirmation of a button. Field errors go back so Mattermost shows them
+// next to the inputs; anything else the user should read arrives as an
+// ephemeral message.
+func (a *Adapter) serveDialog(w http.ResponseWriter, r *http.Request) {
+	var in model.SubmitDialogRequest
+	if !a.decode(w, r, &in) {
+		return
+	}
+	st, err := a.render.sign.openState(in.State)
+	if err != nil {
+		a.log.Warn("dialog with a bad state refused", "user", in.UserId, "err", err)
+		http.Error(w, "state does not verify", http.StatusForbidden)
+		return
+	}
+	if in.UserId == "" || (in.ChannelId != "" && in.ChannelId != st[keyChannel]) {
+		http.Error(w, "dialog does not belong here", http.StatusForbidden)
+		return
+	}
+	if in.Cancelled {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	where := bot.Where{Platform: bot.Mattermost, Team: st[keyTeam], Channel: st[keyChannel]}
+	act := &bot.Action{Where: where}
+	switch st[keyKind] {
+	case "form":
+		if in.CallbackId != "" && in.CallbackId != st[keyForm] {
+			http.Error(w, "dialog does not belong here", http.StatusForbidden)
+			return
+		}
+		act.ID, act.Value, act.Form = st[keyForm], st[keyState], formValues(in.Submission)
+		if act.ID == "" {
+			http.Error(w, "state names no form", http.StatusForbidden)
+			return
+		}
+	case "confirm":
+		act.ID, act.Value = st[keyAction], st[keyValue]
+		act.Ref = bot.Ref{Where: where, ID: st[keyPost]}
+		if act.ID == "" {
+			http.Error(w, "state names no action", http.StatusForbidden)
+			return
+		}
+	default:
+		http.Error(w, "unknown dialog", http.StatusForbidden)
+		return
+	}
+	userID := in.UserId
+	// A refused form must be answered, not sent later: wait for the
+	// handler for as long as Mattermost waits for a dialog.
+	c, cancel := context.WithTimeout(a.ctx, workTimeout)
+	defer cancel()
+	act.User = a.users.get(c, userID, "")
+	reply := a.cfg.Handler.ServeAction(c, act)
+	if len(reply.FieldErrors) > 0 {
+		writeJSON(w, dialogResponse{Errors: reply.FieldErrors})
+		return
+	}
+	if reply.Message != nil {
+		a.later(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
+	}
+	writeJSON(w, dialogResponse{})
+}
+
+// formValues turns a dialog submission into form values. Mattermost sends
+// text as strings, a bool as true/false, a number as a number, and a
+// multi-select as a list (or, on some versions, a comma-separated string).
+func formValues(sub map[string]any) bot.Values {
+	out := bot.Values{}
+	keys := make([]string, 0, len(sub))
+	for k := range sub {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch v := sub[k].(type) {
+		case nil:
+		case string:
+			if v != "" {
+				out[k] = []string{v}
+			}
+		case []any:
+			for _, e := range v {
+				if s := fmt.Sprint(e); s != "" {
+					out[k] = append(out[k], s)
+				}
+			}
+		default:
+			out[k] = []string{fmt.Sprint(v)}
+		}
+	}
+	return out
+}
+
+// sendEphemeral shows m to one user, logging what fails: the click it
+// answers has long been acknowledged.
+func (a *Adapter) sendEphemeral(ctx context.Context, where bot.Where, userID string, m *bot.Message) {
+	if m == nil {
+		return
+	}
+	if err := a.paced.Ephemeral(ctx, where, userID, *m); err != nil {
+		a.log.Error("ephemeral reply", "user", userID, "channel", where.Channel, "err", err)
+	}
+}
+
+// answer runs serve and waits for it for AckWithin. If it answers in time
+// its reply is returned with true; otherwise the request is acknowledged
+// empty and late receives the reply when it comes. The work is owned by
+// the adapter, so Close waits for it.
+func (a *Adapter) answer(reqCtx context.Context, serve func(context.Context) bot.Reply, late func(context.Context, bot.Reply)) (bot.Reply, bool) {
+	ctx, cancel := context.WithTimeout(a.ctx, workTimeout)
+	var (
+		mu     sync.Mutex
+		gaveUp bool
+		done   = make(chan bot.Reply, 1)
+	)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer cancel()
+		reply := serve(ctx)
+		mu.Lock()
+		if !gaveUp {
+			done <- reply
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		late(ctx, reply)
+	}()
+	t := time.NewTimer(a.cfg.AckWithin)
+	defer t.Stop()
+	select {
+	case reply := <-done:
+		return reply, true
+	case <-t.C:
+	case <-reqCtx.Done():
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	select {
+	case reply := <-done:
+		return reply, true
+	default:
+		gaveUp = true
+		return bot.Reply{}, false
+	}
+}
+
+// later runs f in the background, owned by the adapter.
+func (a *Adapter) later(f func(context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(a.ctx, workTimeout)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// decode reads a JSON body of at most maxBody bytes into v, answering 413
+// or 400 itself when it cannot.
+func (a *Adapter) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		a.badBody(w, err)
+		return false
+	}
+	return true
+}
+
+func (a *Adapter) badBody(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	http.Error(w, "malformed request: "+err.Error(), http.StatusBadRequest)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}

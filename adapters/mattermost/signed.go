@@ -1,0 +1,158 @@
+package mattermost
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Keys of a signed button context or dialog state. Short, because
+// Mattermost stores them with every button of every post.
+const (
+	keyKind     = "k"  // dialog state: "form" or "confirm"
+	keyAction   = "a"  // kring's action id, "poll.vote"
+	keyValue    = "v"  // the button's value
+	keyTeam     = "t"  // team id
+	keyChannel  = "c"  // channel id
+	keyPost     = "p"  // post id, once known
+	keyForm     = "f"  // form id
+	keyState    = "s"  // form state
+	keyConfirmT = "ct" // confirm title, text, yes
+	keyConfirmX = "cx"
+	keyConfirmY = "cy"
+	keySig      = "mac"
+)
+
+var contextKeys = map[string]bool{
+	keyAction: true, keyValue: true, keyTeam: true, keyChannel: true, keyPost: true,
+	keyConfirmT: true, keyConfirmX: true, keyConfirmY: true,
+}
+
+var stateKeys = map[string]bool{
+	keyKind: true, keyAction: true, keyValue: true, keyTeam: true, keyChannel: true, keyPost: true,
+	keyForm: true, keyState: true,
+}
+
+// errBadSignature is any context or state that kring did not make.
+var errBadSignature = errors.New("signature does not verify")
+
+// signer signs what kring hands Mattermost to hand back.
+type signer struct{ key []byte }
+
+// mac is the HMAC of fields for one purpose, so a button context can never
+// pass as a dialog state or the other way round. Marshalling a map sorts its
+// keys, which makes the encoding canonical.
+func (s signer) mac(purpose string, fields map[string]string) []byte {
+	data, err := json.Marshal(fields)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	h := hmac.New(sha256.New, s.key)
+	h.Write([]byte("kring/mattermost/" + purpose + "\x00"))
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+// context returns a button's integration context: fields plus their MAC.
+func (s signer) context(fields map[string]string) map[string]any {
+	out := make(map[string]any, len(fields)+1)
+	clean := map[string]string{}
+	for k, v := range fields {
+		if v != "" {
+			out[k] = v
+			clean[k] = v
+		}
+	}
+	out[keySig] = base64.RawURLEncoding.EncodeToString(s.mac("context", clean))
+	return out
+}
+
+// openContext verifies a context as Mattermost sent it back and returns its
+// fields. Any key kring does not write, any value that is not a string, or
+// a MAC that does not match refuses the whole context.
+func (s signer) openContext(ctx map[string]any) (map[string]string, error) {
+	if len(ctx) == 0 {
+		return nil, errors.New("no context")
+	}
+	fields := make(map[string]string, len(ctx))
+	var sig string
+	for k, v := range ctx {
+		str, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("context field %q is not a string", k)
+		}
+		switch {
+		case k == keySig:
+			sig = str
+		case contextKeys[k]:
+			if str == "" {
+				return nil, fmt.Errorf("context field %q is empty", k)
+			}
+			fields[k] = str
+		default:
+			return nil, fmt.Errorf("unknown context field %q", k)
+		}
+	}
+	if err := s.verify("context", fields, sig); err != nil {
+		return nil, err
+	}
+	if fields[keyAction] == "" || fields[keyChannel] == "" {
+		return nil, errors.New("context lacks action or channel")
+	}
+	return fields, nil
+}
+
+// state encodes a dialog state: the fields and their MAC.
+func (s signer) state(fields map[string]string) string {
+	clean := map[string]string{}
+	for k, v := range fields {
+		if v != "" {
+			clean[k] = v
+		}
+	}
+	data, _ := json.Marshal(clean)
+	return base64.RawURLEncoding.EncodeToString(data) + "." + base64.RawURLEncoding.EncodeToString(s.mac("state", clean))
+}
+
+// openState verifies a dialog state and returns its fields.
+func (s signer) openState(state string) (map[string]string, error) {
+	body, sig, ok := strings.Cut(state, ".")
+	if !ok {
+		return nil, errBadSignature
+	}
+	data, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return nil, errBadSignature
+	}
+	var fields map[string]string
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, errBadSignature
+	}
+	for k, v := range fields {
+		if !stateKeys[k] || v == "" {
+			return nil, fmt.Errorf("state field %q: %w", k, errBadSignature)
+		}
+	}
+	if err := s.verify("state", fields, sig); err != nil {
+		return nil, err
+	}
+	if fields[keyKind] == "" || fields[keyChannel] == "" {
+		return nil, errors.New("state lacks kind or channel")
+	}
+	return fields, nil
+}
+
+func (s signer) verify(purpose string, fields map[string]string, sig string) error {
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || len(got) != sha256.Size {
+		return errBadSignature
+	}
+	if !hmac.Equal(got, s.mac(purpose, fields)) {
+		return errBadSignature
+	}
+	return nil
+}
