@@ -1,0 +1,286 @@
+// Package redis keeps every kring Store in Redis (go-redis v9), for kring
+// processes that share one store or want Redis's replication.
+//
+// # Addresses
+//
+// Open takes one of:
+//
+//	redis://[[user]:password@]host[:port][/db][?option=value...]
+//	rediss://...             the same over TLS
+//	redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/mastername[/db][?sentinel_password=...&sentinel_username=...]
+//	host:port[,host:port...] Redis Cluster, these being seed nodes
+//
+// The redis:// and rediss:// forms are go-redis's own (redis.ParseURL),
+// query options included. In the Sentinel form the hosts are the sentinels
+// (port 26379 when left out), the user and password are the master's, and
+// the sentinels' own credentials, when they need any, go in the query. The
+// Cluster form carries no credentials.
+//
+// # Keys
+//
+// Every key starts with the prefix ("kring:" from Open) and carries a hash
+// tag, so that the keys one atomic step touches share a Cluster slot:
+//
+//	kring:poll:{ID}                            HASH  the poll, a field per part that changes alone
+//	kring:poll:{ID}:votes                      HASH  voter → ballot JSON
+//	kring:channel:{platform:team:channel}:polls ZSET  poll ids by creation time (ms)
+//	kring:{jobs}:due                           ZSET  job ids by due time (µs)
+//	kring:{jobs}:job                           HASH  job id → job JSON
+//	kring:{jobs}:lease                         HASH  job id → "untilµs owner"
+//	kring:once:{KEY}                           STRING with a TTL, for schedule.Store.Once
+//	kring:workspace:{platform:team:}           HASH  setting name → value
+//
+// Every read-modify-write is a single command, a MULTI, or a Lua script;
+// none reads a value into Go, changes it and writes it back, which would
+// lose concurrent changes.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/poll"
+	"github.com/kringbot/kring/bot/schedule"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix starts every key Open's store writes.
+const DefaultPrefix = "kring:"
+
+// pingTimeout bounds Open's first ping when ctx has no deadline.
+const pingTimeout = 5 * time.Second
+
+// Store is kring's data in one Redis (or Sentinel group, or Cluster).
+type Store struct {
+	c      goredis.UniversalClient
+	prefix string
+}
+
+// New returns a store on client c whose keys start with prefix. Close
+// closes c.
+func New(c goredis.UniversalClient, prefix string) *Store {
+	return &Store{c: c, prefix: prefix}
+}
+
+// Open connects to the Redis that addr names (see the package doc for the
+// forms) and pings it. A malformed addr or an unreachable Redis is an
+// error here rather than on first use.
+func Open(ctx context.Context, addr string) (*Store, error) {
+	opts, err := parse(addr)
+	if err != nil {
+		return nil, err
+	}
+	c := opts.client()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, pingTimeout)
+		defer cancel()
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		hint := ""
+		if opts.cluster != nil {
+			hint = " (an address list means Redis Cluster; for a single server use redis://host:port/db)"
+		}
+		return nil, fmt.Errorf("redis at %s is unreachable%s: %w", opts.where(), hint, err)
+	}
+	return New(c, DefaultPrefix), nil
+}
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client.
+func (s *Store) Close() error {
+	if err := s.c.Close(); err != nil {
+		return fmt.Errorf("close redis client: %w", err)
+	}
+	return nil
+}
+
+// Polls returns the poll store.
+func (s *Store) Polls() poll.Store { return &Polls{s: s} }
+
+// Jobs returns the schedule store.
+func (s *Store) Jobs() schedule.Store { return &Jobs{s: s} }
+
+// Settings returns the workspace settings store.
+func (s *Store) Settings() bot.SettingsStore { return &Settings{s: s} }
+
+// options is a parsed address: exactly one field is set.
+type options struct {
+	simple   *goredis.Options
+	failover *goredis.FailoverOptions
+	cluster  *goredis.ClusterOptions
+}
+
+func (o options) client() goredis.UniversalClient {
+	switch {
+	case o.failover != nil:
+		return goredis.NewFailoverClient(o.failover)
+	case o.cluster != nil:
+		return goredis.NewClusterClient(o.cluster)
+	default:
+		return goredis.NewClient(o.simple)
+	}
+}
+
+// where names the servers for messages, without credentials.
+func (o options) where() string {
+	switch {
+	case o.failover != nil:
+		return fmt.Sprintf("master %q of sentinels %s", o.failover.MasterName, strings.Join(o.failover.SentinelAddrs, ","))
+	case o.cluster != nil:
+		return "cluster " + strings.Join(o.cluster.Addrs, ",")
+	default:
+		return o.simple.Addr
+	}
+}
+
+// Forms lists the address forms Open takes, for error messages.
+const Forms = "redis://host:port/db, rediss://host:port/db, redis-sentinel://host:port[,host:port]/mastername[/db], or host:port,host:port for Redis Cluster"
+
+// parse reads an address in one of the forms of the package doc.
+func parse(addr string) (options, error) {
+	bad := func(format string, a ...any) (options, error) {
+		return options{}, fmt.Errorf("redis address %q: %s (want %s)", redact(addr), fmt.Sprintf(format, a...), Forms)
+	}
+	scheme, rest, hasScheme := strings.Cut(addr, "://")
+	switch {
+	case addr == "":
+		return bad("empty")
+	case !hasScheme:
+		addrs, err := hostPorts(addr, "")
+		if err != nil {
+			return bad("%v", err)
+		}
+		return options{cluster: &goredis.ClusterOptions{Addrs: addrs}}, nil
+	case scheme == "redis" || scheme == "rediss":
+		o, err := goredis.ParseURL(addr)
+		if err != nil {
+			msg := strings.ReplaceAll(err.Error(), addr, redact(addr))
+			return bad("%s", strings.TrimPrefix(msg, "redis: "))
+		}
+		return options{simple: o}, nil
+	case scheme == "redis-sentinel":
+		return parseSentinel(rest, bad)
+	default:
+		return bad("unknown scheme %q", scheme)
+	}
+}
+
+func parseSentinel(rest string, bad func(string, ...any) (options, error)) (options, error) {
+	o := &goredis.FailoverOptions{}
+	rest, query, _ := strings.Cut(rest, "?")
+	hosts, path, _ := strings.Cut(rest, "/")
+	if at := strings.LastIndex(hosts, "@"); at >= 0 {
+		user, pass, _ := strings.Cut(hosts[:at], ":")
+		var err error
+		if o.Username, err = url.PathUnescape(user); err != nil {
+			return bad("user name: %v", err)
+		}
+		if o.Password, err = url.PathUnescape(pass); err != nil {
+			return bad("password: %v", err)
+		}
+		hosts = hosts[at+1:]
+	}
+	addrs, err := hostPorts(hosts, "26379")
+	if err != nil {
+		return bad("sentinels: %v", err)
+	}
+	o.SentinelAddrs = addrs
+	parts := strings.Split(path, "/")
+	if parts[0] == "" {
+		return bad("no master name after the sentinels")
+	}
+	if o.MasterName, err = url.PathUnescape(parts[0]); err != nil {
+		return bad("master name: %v", err)
+	}
+	switch len(parts) {
+	case 1:
+	case 2:
+		if o.DB, err = strconv.Atoi(parts[1]); err != nil || o.DB < 0 {
+			return bad("database %q is not a number", parts[1])
+		}
+	default:
+		return bad("path %q has more than mastername/db", path)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return bad("query: %v", err)
+	}
+	for name, values := range q {
+		switch name {
+		case "sentinel_password":
+			o.SentinelPassword = values[len(values)-1]
+		case "sentinel_username":
+			o.SentinelUsername = values[len(values)-1]
+		default:
+			return bad("unknown option %q (the Sentinel form takes sentinel_password and sentinel_username)", name)
+		}
+	}
+	return options{failover: o}, nil
+}
+
+// hostPorts splits a comma-separated list of host:port; defPort, when not
+// "", stands in for a missing port.
+func hostPorts(list, defPort string) ([]string, error) {
+	var out []string
+	for a := range strings.SplitSeq(list, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			return nil, errors.New("empty address in the list")
+		}
+		host, port, err := net.SplitHostPort(a)
+		if err != nil && defPort != "" {
+			if h, p, err2 := net.SplitHostPort(a + ":" + defPort); err2 == nil {
+				host, port, err = h, p, nil
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%q is not host:port", a)
+		}
+		if host == "" {
+			return nil, fmt.Errorf("%q has no host", a)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q has no valid port", a)
+		}
+		out = append(out, net.JoinHostPort(host, port))
+	}
+	return out, nil
+}
+
+// redact hides a password in addr.
+func redact(addr string) string {
+	scheme, rest, ok := strings.Cut(addr, "://")
+	if !ok {
+		return addr
+	}
+	hosts, path, hasPath := strings.Cut(rest, "/")
+	at := strings.LastIndex(hosts, "@")
+	if at < 0 {
+		return addr
+	}
+	user, _, hasPass := strings.Cut(hosts[:at], ":")
+	if hasPass {
+		user += ":xxxxx"
+	}
+	out := scheme + "://" + user + "@" + hosts[at+1:]
+	if hasPath {
+		out += "/" + path
+	}
+	return out
+}
