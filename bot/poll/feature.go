@@ -35,6 +35,9 @@ type Config struct {
 	Secret   string         // keys the hashes that stand for voters in anonymous polls
 	Location *time.Location // for closing times typed without a zone
 	Log      *slog.Logger
+	// NewID makes poll ids; nil means six random characters. Tests use a
+	// counter so their transcripts are stable.
+	NewID func() string
 	// Locale tells a workspace's language, for work done without a request
 	// (a poll closing on time); nil means Dutch. bot.Mux.Locale fits.
 	Locale func(ctx context.Context, where bot.Where) string
@@ -55,6 +58,9 @@ func New(c Config) *Feature {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.NewID == nil {
+		c.NewID = newID
 	}
 	return &Feature{c: c}
 }
@@ -153,7 +159,7 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 		p.Options = append(p.Options, Option{Label: o})
 	}
 	for attempt := 0; ; attempt++ {
-		p.ID = newID()
+		p.ID = f.c.NewID()
 		err = f.c.Store.Create(ctx, p)
 		if !errors.Is(err, ErrExists) || attempt == 5 {
 			break

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -75,6 +76,7 @@ Usage:
   kring mattermost setup --team NAME
                     create or update kring's slash commands in a Mattermost team
   kring version     print the version
+  kring healthcheck ask a running kring serve for /healthz (for container health checks)
 
 Run "kring <command> -h" for the settings of a command. Every setting is a
 flag and an environment variable (KRING_STORE for --store, and so on).
@@ -100,6 +102,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runSlack(ctx, rest)
 	case "mattermost":
 		return m.runMattermost(ctx, rest)
+	case "healthcheck":
+		return m.runHealthcheck(ctx, rest)
 	case "version", "--version", "-v":
 		fmt.Fprintln(m.Out, "kring", version())
 		return nil
@@ -178,4 +182,33 @@ func (m *Main) location() (*time.Location, error) {
 		return nil, fmt.Errorf("time zone %q: %w", m.Config.Timezone, err)
 	}
 	return loc, nil
+}
+
+// runHealthcheck asks a kring serve on this host whether it is alive, so a
+// container without curl can be health-checked.
+func (m *Main) runHealthcheck(ctx context.Context, args []string) error {
+	fs := m.flags("healthcheck", "addr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	addr := m.Config.Addr
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s", resp.Status)
+	}
+	fmt.Fprintln(m.Out, "ok")
+	return nil
 }
