@@ -1,0 +1,273 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+)
+
+
+// TestPollEndToEnd: a poll is created, three users click its buttons, and
+// Slack receives a chat.postMessage, then chat.updates whose final state
+// shows the right counts.
+func TestPollEndToEnd(t *testing.T) {
+	h := newHarness(t, nil)
+	status, body := h.command("U1", "C1", "/poll", `"Lunch?" Pizza Soep`)
+	if status != http.StatusOK {
+		t.Fatalf("status %d", status)
+	}
+	var ack struct {
+		ResponseType string          `json:"response_type"`
+		Text         string          `json:"text"`
+		Blocks       json.RawMessage `json:"blocks"`
+	}
+	if err := json.Unmarshal(body, &ack); err != nil {
+		t.Fatalf("command reply is not JSON: %v: %s", err, body)
+	}
+	if ack.ResponseType != "ephemeral" || ack.Text == "" {
+		t.Errorf("command reply = %+v, want an ephemeral confirmation", ack)
+	}
+	post, ts := h.createPollFromLast()
+	if ch := post.Form.Get("channel"); ch != "C1" {
+		t.Errorf("posted in %q, want C1", ch)
+	}
+	votes := buttons(t, post, "poll.vote")
+	if len(votes) != 2 {
+		t.Fatalf("poll has %d vote buttons, want 2", len(votes))
+	}
+	for user, option := range map[string]int{"U1": 0, "U2": 1, "U3": 0} {
+		if got := h.click(user, "C1", ts, votes[option]); got != http.StatusOK {
+			t.Fatalf("click by %s: status %d", user, got)
+		}
+	}
+	h.close()
+	updates := h.api.recorded("chat.update")
+	if len(updates) == 0 {
+		t.Fatal("no chat.update")
+	}
+	last := updates[len(updates)-1]
+	if last.Form.Get("ts") != ts || last.Form.Get("channel") != "C1" {
+		t.Errorf("updated %s/%s, want C1/%s", last.Form.Get("channel"), last.Form.Get("ts"), ts)
+	}
+	text := last.text(t)
+	for _, want := range []string{"3 stemmers", " 2 stemmen (67%)", " 1 stem (33%)", "Name U1", "Name U2", "Name U3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("final update lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// createPollFromLast returns the last posted message and its ts.
+func (h *harness) createPollFromLast() (call, string) {
+	h.t.Helper()
+	posts := h.api.recorded("chat.postMessage")
+	if len(posts) == 0 {
+		h.t.Fatal("nothing posted")
+	}
+	p := posts[len(posts)-1]
+	return p, p.TS
+}
+
+// TestRejectedRequests: a bad, stale or missing signature gets 401, a body
+// over 1 MiB 413, a malformed payload 400; none of them changes anything,
+// and the server keeps serving.
+func TestRejectedRequests(t *testing.T) {
+	h := newHarness(t, nil)
+	post, ts := h.createPoll(`"Lunch?" Pizza Soep`)
+	vote := buttons(t, post, "poll.vote")[0]
+	valid := h.clickBody("U9", "C1", ts, vote)
+	badJSON := url.Values{"payload": {`{"type":"block_actions","actions":[`}}.Encode()
+	noUser := strings.Replace(valid, "U9", "", -1)
+	tests := []struct {
+		name string
+		req  request
+		want int
+	}{
+		{"forged signature", request{path: "/slack/interactions", body: valid, secret: "not-the-secret"}, 401},
+		{"stale timestamp", request{path: "/slack/interactions", body: valid, ts: time.Now().Add(-6 * time.Minute).Unix()}, 401},
+		{"future timestamp", request{path: "/slack/interactions", body: valid, ts: time.Now().Add(6 * time.Minute).Unix()}, 401},
+		{"missing signature", request{path: "/slack/interactions", body: valid, unsigned: true}, 401},
+		{"garbled signature", request{path: "/slack/interactions", body: valid, headers: map[string]string{"X-Slack-Signature": "v0=zz"}}, 401},
+		{"oversized body", request{path: "/slack/interactions", body: "payload=" + strings.Repeat("a", 1<<20)}, 413},
+		{"oversized command", request{path: "/slack/commands", body: h.commandBody("U9", "C1", "/poll", strings.Repeat("x", 1<<20))}, 413},
+		{"malformed payload", request{path: "/slack/interactions", body: badJSON}, 400},
+		{"no payload", request{path: "/slack/interactions", body: "foo=bar"}, 400},
+		{"click without user", request{path: "/slack/interactions", body: noUser}, 400},
+		{"malformed form", request{path: "/slack/commands", body: "%zz"}, 400},
+		{"command without command", request{path: "/slack/commands", body: "user_id=U9&channel_id=C1"}, 400},
+		{"forged command", request{path: "/slack/commands", body: h.commandBody("U9", "C1", "/poll", `"Q" a b`), secret: "nope"}, 401},
+	}
+	before := len(h.api.recorded())
+	_, ballotsBefore := h.pollState()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body, _ := h.send(tt.req)
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d (%s)", resp.StatusCode, tt.want, body)
+			}
+		})
+	}
+	h.close()
+	if calls := h.api.recorded()[before:]; len(calls) != 0 {
+		t.Errorf("rejected requests reached Slack: %d calls, first %s", len(calls), calls[0].Method)
+	}
+	if _, ballots := h.pollState(); len(ballots) != len(ballotsBefore) {
+		t.Errorf("rejected requests changed the votes: %d ballots, want %d", len(ballots), len(ballotsBefore))
+	}
+	ps, _ := h.polls.List(context.Background(), bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"})
+	if len(ps) != 1 {
+		t.Errorf("%d polls, want the 1 made before", len(ps))
+	}
+}
+
+// TestServesAfterBadRequests: the process answers valid requests after
+// malformed ones.
+func TestServesAfterBadRequests(t *testing.T) {
+	h := newHarness(t, nil)
+	post, ts := h.createPoll(`"Lunch?" Pizza Soep`)
+	h.send(request{path: "/slack/interactions", body: "payload=%7B"})
+	h.send(request{path: "/slack/interactions", body: "payload=" + url.QueryEscape(`{"type":"block_actions","actions":"x"}`)})
+	if got := h.click("U2", "C1", ts, buttons(t, post, "poll.vote")[1]); got != 200 {
+		t.Fatalf("valid click after malformed ones: %d", got)
+	}
+	if _, ballots := h.pollState(); len(ballots) != 1 {
+		t.Errorf("%d ballots, want 1", len(ballots))
+	}
+}
+
+// TestRepeatedDelivery: the same click delivered again (replayed as is,
+// or retried by Slack with a new timestamp) counts once; a second count
+// would take the vote back.
+func TestRepeatedDelivery(t *testing.T) {
+	h := newHarness(t, nil)
+	post, ts := h.createPoll(`"Lunch?" Pizza Soep`)
+	body := h.clickBody("U2", "C1", ts, buttons(t, post, "poll.vote")[0])
+	stamp := time.Now().Unix()
+	for i, r := range []request{
+		{path: "/slack/interactions", body: body, ts: stamp},
+		{path: "/slack/interactions", body: body, ts: stamp},
+		{path: "/slack/interactions", body: body, ts: stamp + 1, headers: map[string]string{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}},
+	} {
+		if resp, _, _ := h.send(r); resp.StatusCode != http.StatusOK {
+			t.Fatalf("delivery %d: status %d", i, resp.StatusCode)
+		}
+	}
+	if _, ballots := h.pollState(); len(ballots) != 1 || !slices.Equal(ballots[0].Options, []int{0}) {
+		t.Errorf("ballots after a repeated click = %+v, want one vote for option 0", ballots)
+	}
+	// A repeated command makes no second poll.
+	cmd := h.commandBody("U1", "C1", "/poll", `"Twee?" a b`)
+	h.send(request{path: "/slack/commands", body: cmd, ts: stamp})
+	h.send(request{path: "/slack/commands", body: cmd, ts: stamp})
+	ps, _ := h.polls.List(context.Background(), bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"})
+	if len(ps) != 2 {
+		t.Errorf("%d polls after a repeated command, want 2", len(ps))
+	}
+}
+
+// TestBusyPoll: 200 clicks on one poll within a second through the signed
+// endpoint: every vote counted, every click answered within 3 s, about
+// one chat.update per second, and the last one right.
+func TestBusyPoll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a few seconds")
+	}
+	h := newHarness(t, nil)
+	post, ts := h.createPoll(`"Lunch?" Pizza Soep Salade`)
+	votes := buttons(t, post, "poll.vote")
+	const clicks = 200
+	bodies := make([]string, clicks)
+	for i := range bodies {
+		bodies[i] = h.clickBody("U"+itoa(i), "C1", ts, votes[i%3])
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		lat  []time.Duration
+		bad  []int
+		sem  = make(chan struct{}, 100)
+		from = time.Now()
+	)
+	for i := range clicks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			resp, _, took := h.send(request{path: "/slack/interactions", body: bodies[i]})
+			mu.Lock()
+			defer mu.Unlock()
+			lat = append(lat, took)
+			if resp.StatusCode != http.StatusOK {
+				bad = append(bad, resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	spent := time.Since(from)
+	if len(bad) > 0 {
+		t.Fatalf("%d clicks failed: %v", len(bad), bad[:min(5, len(bad))])
+	}
+	slices.Sort(lat)
+	if worst := lat[len(lat)-1]; worst >= 3*time.Second {
+		t.Errorf("slowest click answered in %v, want < 3s", worst)
+	}
+	t.Logf("%d clicks in %v; ack p50 %v p99 %v max %v", clicks, spent, lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
+	if spent > time.Second {
+		t.Logf("note: the clicks took %v to send, more than the one second aimed at", spent)
+	}
+	_, ballots := h.pollState()
+	if len(ballots) != clicks {
+		t.Errorf("%d ballots, want %d", len(ballots), clicks)
+	}
+	// Wait for the final state to land on its own, without Close's flush.
+	calls := h.api.waitFor("the update with every vote", func(cs []call) bool {
+		for _, c := range cs {
+			if c.Method == "chat.update" && strings.Contains(c.Form.Get("text"), "200 stemmers") {
+				return true
+			}
+		}
+		return false
+	})
+	var updates []call
+	for _, c := range calls {
+		if c.Method == "chat.update" {
+			updates = append(updates, c)
+		}
+	}
+	for i := 1; i < len(updates); i++ {
+		if gap := updates[i].At.Sub(updates[i-1].At); gap < 900*time.Millisecond {
+			t.Errorf("updates %d and %d %v apart, want about a second", i-1, i, gap)
+		}
+	}
+	window := updates[len(updates)-1].At.Sub(from)
+	if max := int(window/time.Second) + 2; len(updates) > max {
+		t.Errorf("%d chat.updates in %v, want at most %d", len(updates), window, max)
+	}
+	text := updates[len(updates)-1].text(t)
+	for _, want := range []string{"200 stemmers", " 67 stemmen (34%)", " 67 stemmen", " 66 stemmen (33%)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("last update lacks %q:\n%s", want, text)
+		}
+	}
+	t.Logf("%d chat.updates for %d clicks", len(updates), clicks)
+	h.close()
+	// Two clicks' refreshes may both read the final state; any update
+	// after it must show that state too.
+	final := h.api.recorded("chat.update")
+	if last := final[len(final)-1].text(t); !strings.Contains(last, "200 stemmers") {
+		t.Errorf("the last update of all is not the final state:\n%s", last)
+	}
+}
+
+func itoa(i int) string {
+	return strings.TrimLeft(strings.Repeat("0", 3)+string(rune('0'+i/100))+string(rune('0'+i/10%10))+string(rune('0'+i%10)), "")
+}
