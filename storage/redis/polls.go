@@ -465,4 +465,3 @@ func (p *Polls) List(ctx context.Context, where bot.Where) ([]*poll.Poll, error)
 	})
 	return polls, nil
 }
-
