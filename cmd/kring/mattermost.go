@@ -3,17 +3,129 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kringbot/kring/adapters/mattermost"
+	"github.com/kringbot/kring/bot"
 )
 
-// mattermostPlatform returns the Mattermost adapter, or nil when Mattermost is not
-// configured.
+// mattermostPlatform returns the Mattermost adapter, or nil when Mattermost
+// is not configured.
 func (m *Main) mattermostPlatform(a *app) (platform, error) {
-	if m.Config.MattermostURL == "" && m.Config.MattermostBotToken == "" {
+	c := m.Config
+	if c.MattermostURL == "" && c.MattermostBotToken == "" && c.MattermostCommandToken == "" {
 		return nil, nil
 	}
-	return nil, errors.New("the Mattermost adapter is not built yet")
+	ad, err := mattermost.New(mattermost.Config{
+		URL:           c.MattermostURL,
+		BotToken:      c.MattermostBotToken,
+		CommandTokens: strings.Split(c.MattermostCommandToken, ","),
+		Secret:        c.ActionSecret,
+		PublicURL:     c.PublicURL,
+		Handler:       a.mux,
+		Log:           a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ad, nil
 }
 
+const mattermostUsage = `Usage: kring mattermost setup --team NAME [--token TOKEN]
+
+Creates kring's slash commands in a Mattermost team (or updates them), with
+autocomplete, posting to $KRING_PUBLIC_URL/mattermost/commands, and prints
+the KRING_MATTERMOST_COMMAND_TOKEN to configure. The token must be allowed
+to manage the team's slash commands (a system admin's personal access
+token; the bot token when the bot has that permission).
+`
+
+// runMattermost runs "kring mattermost setup".
 func (m *Main) runMattermost(ctx context.Context, args []string) error {
-	return errors.New("the Mattermost adapter is not built yet")
+	if len(args) == 0 || args[0] != "setup" {
+		fmt.Fprint(m.Err, mattermostUsage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return flag.ErrHelp
+		}
+		return errors.New("mattermost: the one subcommand is setup")
+	}
+	fs := m.flags("mattermost setup", "public-url", "locale", "mattermost-url", "mattermost-bot-token")
+	team := fs.String("team", "", "the team's name, as in its URL (required)")
+	token := fs.String("token", m.Getenv("KRING_MATTERMOST_SETUP_TOKEN"),
+		"a token that may manage slash commands; default the bot token ($KRING_MATTERMOST_SETUP_TOKEN)")
+	fs.Usage = func() { fmt.Fprint(m.Err, mattermostUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *token == "" {
+		*token = m.Config.MattermostBotToken
+	}
+	var missing []string
+	for _, s := range []struct{ name, v string }{
+		{"--team", *team}, {"--mattermost-url ($KRING_MATTERMOST_URL)", m.Config.MattermostURL},
+		{"--public-url ($KRING_PUBLIC_URL)", m.Config.PublicURL},
+		{"--token ($KRING_MATTERMOST_SETUP_TOKEN or $KRING_MATTERMOST_BOT_TOKEN)", *token},
+	} {
+		if s.v == "" {
+			missing = append(missing, s.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("mattermost setup: set %s", strings.Join(missing, ", "))
+	}
+	locale, ok := bot.ParseLocale(m.Config.Locale)
+	if !ok {
+		return fmt.Errorf("locale %q: kring speaks nl and en", m.Config.Locale)
+	}
+	cmds, err := m.commandList(ctx)
+	if err != nil {
+		return err
+	}
+	installed, err := mattermost.Installer{
+		URL: m.Config.MattermostURL, Token: *token, PublicURL: m.Config.PublicURL, Locale: locale,
+	}.Install(ctx, *team, cmds)
+	for _, c := range installed {
+		what := "updated"
+		if c.Created {
+			what = "created"
+		}
+		fmt.Fprintf(m.Out, "/%s: %s\n", c.Trigger, what)
+	}
+	if err != nil {
+		return fmt.Errorf("mattermost setup: %w", err)
+	}
+	tokens := make([]string, len(installed))
+	for i, c := range installed {
+		tokens[i] = c.Token
+	}
+	fmt.Fprintf(m.Out, "\nSet this in kring's environment (then restart kring serve):\n\nKRING_MATTERMOST_COMMAND_TOKEN=%s\n", strings.Join(tokens, ","))
+	return nil
+}
+
+// commandList is every slash command kring has. The features are wired on
+// a throwaway store, so setup never touches (or waits for the lock of) the
+// store a running kring serve uses.
+func (m *Main) commandList(ctx context.Context) ([]bot.Command, error) {
+	dir, err := os.MkdirTemp("", "kring-setup-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary store: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	saved := m.Config
+	defer func() { m.Config = saved }()
+	m.Config.Store = "bolt:" + filepath.Join(dir, "kring.db")
+	if m.Config.Timezone == "" {
+		m.Config.Timezone = "Europe/Amsterdam"
+	}
+	a, err := m.newApp(ctx, slog.New(slog.DiscardHandler), bot.SystemClock{})
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	return a.mux.Commands(), nil
 }

@@ -1,0 +1,652 @@
+// Package mattermosttest is a stand-in for a Mattermost server in tests:
+// an httptest.Server with the REST API v4 calls kring makes, recording each
+// one, and helpers that act as Mattermost towards kring — sending a slash
+// command, clicking a button of a post, submitting an opened dialog —
+// exactly as Mattermost sends them.
+package mattermosttest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// Call is one REST call the server received.
+type Call struct {
+	Method string
+	Path   string
+	Status int
+}
+
+// Ephemeral is an ephemeral post the bot sent through the API.
+type Ephemeral struct {
+	UserID string
+	Post   *model.Post
+}
+
+// HookReply is a late slash-command answer sent to a response URL.
+type HookReply struct {
+	HookID   string
+	Response model.CommandResponse
+}
+
+// File is an uploaded file.
+type File struct {
+	ID, Channel, Name string
+	Content           []byte
+}
+
+// Server is the stand-in. Its zero value is not usable; call New.
+type Server struct {
+	*httptest.Server
+	// BotToken is the token the API accepts.
+	BotToken string
+	// Bot is the bot account.
+	Bot *model.User
+	// TeamID is the id of the one team, named "geboortezorg".
+	TeamID string
+
+	mu                 sync.Mutex
+	calls              []Call
+	posts              map[string]*model.Post
+	order              []string
+	updates            map[string]int
+	pending            map[string]string
+	users              map[string]*model.User
+	ephemerals         []Ephemeral
+	hooks              []HookReply
+	dialogs            []model.OpenDialogRequest
+	files              []File
+	commands           map[string]*model.Command
+	outsider           map[string]bool
+	fail               map[string][]int
+	ephemeralForbidden bool
+	uploadsOff         bool
+	n                  int
+}
+
+// New starts a stand-in; it stops when the test ends.
+func New(t testing.TB) *Server {
+	s := &Server{
+		BotToken: "bot-token-kring",
+		Bot:      &model.User{Id: "botkring000000000000000000", Username: "kring", IsBot: true},
+		TeamID:   "team1000000000000000000000",
+		posts:    map[string]*model.Post{},
+		updates:  map[string]int{},
+		pending:  map[string]string{},
+		users:    map[string]*model.User{},
+		commands: map[string]*model.Command{},
+		outsider: map[string]bool{},
+		fail:     map[string][]int{},
+	}
+	s.users[s.Bot.Id] = s.Bot
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v4/users/me", s.auth(func(w http.ResponseWriter, r *http.Request) { s.json(w, s.Bot) }))
+	mux.HandleFunc("GET /api/v4/users/{id}", s.auth(s.getUser))
+	mux.HandleFunc("POST /api/v4/posts", s.auth(s.createPost))
+	mux.HandleFunc("PUT /api/v4/posts/{id}", s.auth(s.updatePost))
+	mux.HandleFunc("POST /api/v4/posts/ephemeral", s.auth(s.createEphemeral))
+	mux.HandleFunc("POST /api/v4/channels/direct", s.auth(s.createDirect))
+	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.openDialog))
+	mux.HandleFunc("POST /api/v4/files", s.auth(s.uploadFile))
+	mux.HandleFunc("GET /api/v4/teams/name/{name}", s.auth(s.teamByName))
+	mux.HandleFunc("GET /api/v4/commands", s.auth(s.listCommands))
+	mux.HandleFunc("POST /api/v4/commands", s.auth(s.createCommand))
+	mux.HandleFunc("PUT /api/v4/commands/{id}", s.auth(s.updateCommand))
+	mux.HandleFunc("POST /hooks/commands/{id}", s.hook)
+	s.Server = httptest.NewServer(s.record(mux))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// AddUser adds a user with a display name and a time zone ("" for none).
+func (s *Server) AddUser(id, username, first, last, tz string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = &model.User{
+		Id: id, Username: username, FirstName: first, LastName: last,
+		Timezone: model.StringMap{"useAutomaticTimezone": "false", "manualTimezone": tz},
+	}
+}
+
+// Outsider makes the bot a non-member of channel: posting there gets 403.
+func (s *Server) Outsider(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outsider[channel] = true
+}
+
+// ForbidEphemeral answers ephemeral posts with 403, as Mattermost does for
+// a bot without the system admin role.
+func (s *Server) ForbidEphemeral() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ephemeralForbidden = true
+}
+
+// UploadsOff answers file uploads with 501, as with file sharing disabled.
+func (s *Server) UploadsOff() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.uploadsOff = true
+}
+
+// FailNext answers the next calls of "METHOD /path" with the statuses
+// given, one each, before serving normally again. A path ending in "/"
+// matches every path below it.
+func (s *Server) FailNext(route string, statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail[route] = append(s.fail[route], statuses...)
+}
+
+// Calls returns the REST calls received so far.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+// Count is how many calls of method to a path starting with prefix came.
+func (s *Server) Count(method, prefix string) int {
+	n := 0
+	for _, c := range s.Calls() {
+		if c.Method == method && strings.HasPrefix(c.Path, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// Posts returns the posts in the order they were created.
+func (s *Server) Posts() []*model.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*model.Post, len(s.order))
+	for i, id := range s.order {
+		out[i] = s.posts[id].Clone()
+	}
+	return out
+}
+
+// Post returns one post, nil when there is none.
+func (s *Server) Post(id string) *model.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.posts[id]; ok {
+		return p.Clone()
+	}
+	return nil
+}
+
+// Updates is how often a post was updated.
+func (s *Server) Updates(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.updates[id]
+}
+
+// Ephemerals returns the ephemeral posts sent through the API.
+func (s *Server) Ephemerals() []Ephemeral {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.ephemerals)
+}
+
+// HookReplies returns the late command answers.
+func (s *Server) HookReplies() []HookReply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.hooks)
+}
+
+// Dialogs returns the dialogs opened.
+func (s *Server) Dialogs() []model.OpenDialogRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.dialogs)
+}
+
+// Files returns the uploaded files.
+func (s *Server) Files() []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.files)
+}
+
+// Commands returns the slash commands of the team, by trigger.
+func (s *Server) Commands() map[string]*model.Command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]*model.Command{}
+	for _, c := range s.commands {
+		cc := *c
+		out[c.Trigger] = &cc
+	}
+	return out
+}
+
+// DMChannel is the id of the direct channel between the bot and user.
+func (s *Server) DMChannel(user string) string { return directID(s.Bot.Id, user) }
+
+func directID(a, b string) string {
+	ids := []string{a, b}
+	slices.Sort(ids)
+	return ids[0] + "__" + ids[1]
+}
+
+// record notes every call and answers injected failures.
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		status := 0
+		for route, queue := range s.fail {
+			method, path, _ := strings.Cut(route, " ")
+			match := r.URL.Path == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(r.URL.Path, path))
+			if method == r.Method && match && len(queue) > 0 {
+				status, s.fail[route] = queue[0], queue[1:]
+				break
+			}
+		}
+		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		s.mu.Unlock()
+		if status != 0 {
+			if status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "0")
+			}
+			rec.status = status
+			appError(w, status, "injected failure")
+		} else {
+			next.ServeHTTP(rec, r)
+		}
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		s.mu.Unlock()
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+s.BotToken {
+			appError(w, http.StatusUnauthorized, "invalid or expired session")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func appError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(model.AppError{Id: "stand_in.error", Message: msg, StatusCode: status})
+}
+
+func (s *Server) json(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	u, ok := s.users[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		appError(w, http.StatusNotFound, "user not found")
+		return
+	}
+	s.json(w, u)
+}
+
+func (s *Server) nextID() string {
+	s.n++
+	return fmt.Sprintf("post%022d", s.n)
+}
+
+func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
+	var p model.Post
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil || p.ChannelId == "" {
+		appError(w, http.StatusBadRequest, "invalid post")
+		return
+	}
+	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
+		appError(w, http.StatusBadRequest, "message too long")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outsider[p.ChannelId] {
+		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		return
+	}
+	if id, ok := s.pending[p.PendingPostId]; ok && p.PendingPostId != "" {
+		s.json(w, s.posts[id])
+		return
+	}
+	p.Id, p.UserId, p.CreateAt = s.nextID(), s.Bot.Id, time.Now().UnixMilli()
+	s.posts[p.Id] = &p
+	s.order = append(s.order, p.Id)
+	if p.PendingPostId != "" {
+		s.pending[p.PendingPostId] = p.Id
+	}
+	w.WriteHeader(http.StatusCreated)
+	s.json(w, &p)
+}
+
+func (s *Server) updatePost(w http.ResponseWriter, r *http.Request) {
+	var p model.Post
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil || p.Id != r.PathValue("id") {
+		appError(w, http.StatusBadRequest, "invalid post")
+		return
+	}
+	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
+		appError(w, http.StatusBadRequest, "message too long")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.posts[p.Id]
+	if !ok {
+		appError(w, http.StatusNotFound, "post not found")
+		return
+	}
+	old.Message = p.Message
+	old.SetProps(p.GetProps())
+	old.EditAt = time.Now().UnixMilli()
+	s.updates[p.Id]++
+	s.json(w, old)
+}
+
+func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request) {
+	var e model.PostEphemeral
+	if err := json.NewDecoder(r.Body).Decode(&e); err != nil || e.Post == nil || e.UserID == "" {
+		appError(w, http.StatusBadRequest, "invalid ephemeral post")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ephemeralForbidden {
+		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		return
+	}
+	e.Post.Id = s.nextID()
+	s.ephemerals = append(s.ephemerals, Ephemeral{UserID: e.UserID, Post: e.Post})
+	w.WriteHeader(http.StatusCreated)
+	s.json(w, e.Post)
+}
+
+func (s *Server) createDirect(w http.ResponseWriter, r *http.Request) {
+	var ids []string
+	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) != 2 {
+		appError(w, http.StatusBadRequest, "invalid user ids")
+		return
+	}
+	s.mu.Lock()
+	_, ok0 := s.users[ids[0]]
+	_, ok1 := s.users[ids[1]]
+	s.mu.Unlock()
+	if !ok0 || !ok1 {
+		appError(w, http.StatusBadRequest, "unknown user")
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+	s.json(w, &model.Channel{Id: directID(ids[0], ids[1]), Type: model.ChannelTypeDirect})
+}
+
+func (s *Server) openDialog(w http.ResponseWriter, r *http.Request) {
+	var d model.OpenDialogRequest
+	if err := json.NewDecoder(r.Body).Decode(&d); err != nil || d.TriggerId == "" || d.URL == "" {
+		appError(w, http.StatusBadRequest, "invalid dialog request")
+		return
+	}
+	if err := d.Dialog.IsValid(); err != nil {
+		appError(w, http.StatusBadRequest, "invalid dialog: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	s.dialogs = append(s.dialogs, d)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	off := s.uploadsOff
+	s.mu.Unlock()
+	if off {
+		appError(w, http.StatusNotImplemented, "file uploads are disabled")
+		return
+	}
+	if err := r.ParseMultipartForm(10 << 20); err != nil {
+		appError(w, http.StatusBadRequest, "invalid upload")
+		return
+	}
+	channel := r.FormValue("channel_id")
+	var infos []*model.FileInfo
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fh := range r.MultipartForm.File["files"] {
+		f, err := fh.Open()
+		if err != nil {
+			appError(w, http.StatusBadRequest, "invalid upload")
+			return
+		}
+		data, _ := io.ReadAll(f)
+		f.Close()
+		s.n++
+		id := fmt.Sprintf("file%022d", s.n)
+		s.files = append(s.files, File{ID: id, Channel: channel, Name: fh.Filename, Content: data})
+		infos = append(infos, &model.FileInfo{Id: id, Name: fh.Filename, Size: int64(len(data))})
+	}
+	w.WriteHeader(http.StatusCreated)
+	s.json(w, &model.FileUploadResponse{FileInfos: infos})
+}
+
+func (s *Server) teamByName(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("name") != "geboortezorg" {
+		appError(w, http.StatusNotFound, "team not found")
+		return
+	}
+	s.json(w, &model.Team{Id: s.TeamID, Name: "geboortezorg", DisplayName: "Geboortezorg"})
+}
+
+func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []*model.Command{}
+	for _, c := range s.commands {
+		if c.TeamId == r.URL.Query().Get("team_id") {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *model.Command) int { return strings.Compare(a.Trigger, b.Trigger) })
+	s.json(w, out)
+}
+
+func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
+	var c model.Command
+	if err := json.NewDecoder(r.Body).Decode(&c); err != nil || c.Trigger == "" || c.URL == "" || c.TeamId == "" {
+		appError(w, http.StatusBadRequest, "invalid command")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, old := range s.commands {
+		if old.TeamId == c.TeamId && old.Trigger == c.Trigger {
+			appError(w, http.StatusBadRequest, "duplicate trigger")
+			return
+		}
+	}
+	s.n++
+	c.Id = fmt.Sprintf("cmd%023d", s.n)
+	c.Token = fmt.Sprintf("tok%023d", s.n)
+	s.commands[c.Id] = &c
+	w.WriteHeader(http.StatusCreated)
+	s.json(w, &c)
+}
+
+func (s *Server) updateCommand(w http.ResponseWriter, r *http.Request) {
+	var c model.Command
+	if err := json.NewDecoder(r.Body).Decode(&c); err != nil || c.Id != r.PathValue("id") {
+		appError(w, http.StatusBadRequest, "invalid command")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.commands[c.Id]
+	if !ok {
+		appError(w, http.StatusNotFound, "command not found")
+		return
+	}
+	// Mattermost keeps the token, team and creator of a command.
+	c.Token, c.TeamId, c.CreatorId = old.Token, old.TeamId, old.CreatorId
+	s.commands[c.Id] = &c
+	s.json(w, &c)
+}
+
+func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
+	var resp model.CommandResponse
+	if err := json.NewDecoder(r.Body).Decode(&resp); err != nil {
+		appError(w, http.StatusBadRequest, "invalid response")
+		return
+	}
+	s.mu.Lock()
+	s.hooks = append(s.hooks, HookReply{HookID: r.PathValue("id"), Response: resp})
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// Attachments decodes a post's attachments.
+func Attachments(p *model.Post) []*model.MessageAttachment {
+	raw, err := json.Marshal(p.GetProp("attachments"))
+	if err != nil {
+		return nil
+	}
+	var out []*model.MessageAttachment
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// Actions lists a post's buttons in order.
+func Actions(p *model.Post) []*model.PostAction {
+	var out []*model.PostAction
+	for _, a := range Attachments(p) {
+		out = append(out, a.Actions...)
+	}
+	return out
+}
+
+// Reply is kring's answer to something the stand-in sent it.
+type Reply struct {
+	Status int
+	Body   []byte
+}
+
+// JSON decodes the answer's body into v.
+func (r Reply) JSON(v any) error { return json.Unmarshal(r.Body, v) }
+
+func send(client *http.Client, url, contentType string, body []byte) (Reply, error) {
+	resp, err := client.Post(url, contentType, bytes.NewReader(body))
+	if err != nil {
+		return Reply{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return Reply{Status: resp.StatusCode, Body: b}, err
+}
+
+// Command sends a slash command to kring's commands URL as Mattermost
+// does: a form post with the command's token and a response URL here.
+func (s *Server) Command(kringURL, token, userID, channelID, line string) (Reply, error) {
+	s.mu.Lock()
+	u := s.users[userID]
+	s.n++
+	hook := fmt.Sprintf("hook%022d", s.n)
+	s.mu.Unlock()
+	username := ""
+	if u != nil {
+		username = u.Username
+	}
+	cmd, text, _ := strings.Cut(line, " ")
+	form := url.Values{
+		"token": {token}, "team_id": {s.TeamID}, "team_domain": {"geboortezorg"},
+		"channel_id": {channelID}, "channel_name": {"town-square"},
+		"user_id": {userID}, "user_name": {username},
+		"command": {cmd}, "text": {text},
+		"trigger_id":   {"trigger-" + hook},
+		"response_url": {s.URL + "/hooks/commands/" + hook},
+	}
+	return send(http.DefaultClient, kringURL, "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+// Click clicks the button with index i (counting over all attachments) of
+// a post as user, sending the action's integration its stored context, as
+// Mattermost does.
+func (s *Server) Click(client *http.Client, postID string, i int, userID string) (Reply, error) {
+	p := s.Post(postID)
+	if p == nil {
+		return Reply{}, fmt.Errorf("no post %s", postID)
+	}
+	actions := Actions(p)
+	if i < 0 || i >= len(actions) {
+		return Reply{}, fmt.Errorf("post %s has %d buttons, not %d", postID, len(actions), i+1)
+	}
+	a := actions[i]
+	req := model.PostActionIntegrationRequest{
+		UserId: userID, UserName: s.username(userID),
+		ChannelId: p.ChannelId, TeamId: s.TeamID, TeamName: "geboortezorg",
+		PostId: postID, TriggerId: "trigger-click-" + a.Id + "-" + userID,
+		Type: model.PostActionTypeButton, Context: a.Integration.Context,
+	}
+	body, _ := json.Marshal(req)
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return send(client, a.Integration.URL, "application/json", body)
+}
+
+// Submit submits the i-th opened dialog as user with the values given, as
+// Mattermost does.
+func (s *Server) Submit(i int, userID, channelID string, values map[string]any) (Reply, error) {
+	ds := s.Dialogs()
+	if i < 0 || i >= len(ds) {
+		return Reply{}, fmt.Errorf("%d dialogs opened, not %d", len(ds), i+1)
+	}
+	d := ds[i]
+	req := model.SubmitDialogRequest{
+		Type: "dialog_submission", CallbackId: d.Dialog.CallbackId, State: d.Dialog.State,
+		UserId: userID, ChannelId: channelID, TeamId: s.TeamID, Submission: values,
+	}
+	body, _ := json.Marshal(req)
+	return send(http.DefaultClient, d.URL, "application/json", body)
+}
+
+func (s *Server) username(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[id]; u != nil {
+		return u.Username
+	}
+	return ""
+}
