@@ -6,20 +6,23 @@ import (
 	"github.com/kringbot/kring/bot"
 )
 
-// mdSpecials are the characters that mean something in Mattermost's
-// markdown; in plain text they are backslash-escaped.
-const mdSpecials = "\\`*_[]()~<>|#"
+// mdSpecials are the characters that mean something anywhere in
+// Mattermost's markdown; in plain text they are backslash-escaped. '(' and
+// ')' need no escape while '[' and ']' have one; '#' only at a line's start.
+const mdSpecials = "\\`*_[]~<>|"
 
 // escapeMarkdown makes plain text show as itself in Mattermost and breaks
 // mass mentions.
 func escapeMarkdown(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
+	lineStart := true
 	for _, r := range s {
-		if strings.ContainsRune(mdSpecials, r) {
+		if strings.ContainsRune(mdSpecials, r) || (r == '#' && lineStart) {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
+		lineStart = r == '\n' || (lineStart && (r == ' ' || r == '\t'))
 	}
 	return bot.NeutraliseMentions(b.String())
 }

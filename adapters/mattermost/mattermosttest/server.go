@@ -289,7 +289,8 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+s.BotToken {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "bearer") || token != s.BotToken {
 			appError(w, http.StatusUnauthorized, "invalid or expired session")
 			return
 		}
