@@ -125,7 +125,7 @@ func (c *counter) register(m *bot.Mux) {
 			c.mu.Unlock()
 			return bot.TextMessage("Bewaard: " + bot.Escape(act.Form.Get("naam"))), nil
 		case "tel.dm":
-			_, err := c.poster.DM(ctx, act.Where, act.User.ID, *bot.TextMessage("Hallo *"+bot.Escape(act.User.Label())+"*"))
+			_, err := c.poster.DM(ctx, act.Where, act.User.ID, *bot.TextMessage("Hallo *" + bot.Escape(act.User.Label()) + "*"))
 			return nil, err
 		}
 		return nil, fmt.Errorf("unknown action %s", act.ID)

@@ -229,7 +229,11 @@ func element(in bot.Input) model.DialogElement {
 	help := plain(in.Hint)
 	if e.DisplayName != label {
 		// The label did not fit; the help text under the input says it all.
-		help = strings.TrimSpace(label + ". " + help)
+		if help != "" {
+			help = label + " · " + help
+		} else {
+			help = label
+		}
 	}
 	e.HelpText = truncateBytes(help, maxTextBytes)
 	limit := func(max int) int {
@@ -281,6 +285,7 @@ func (r renderer) confirmDialog(ctx map[string]string, postID string) model.Dial
 	}
 	return model.Dialog{
 		CallbackId:       "confirm",
+		Elements:         []model.DialogElement{}, // older web apps expect a list
 		Title:            truncateBytes(plain(title), maxNameBytes),
 		IntroductionText: markdown(ctx[keyConfirmX]),
 		SubmitLabel:      truncateBytes(plain(ctx[keyConfirmY]), maxNameBytes),
