@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/kringbot/kring/bot"
 )
-
 
 // TestPollEndToEnd: a poll is created, three users click its buttons, and
 // Slack receives a chat.postMessage, then chat.updates whose final state
@@ -186,7 +186,7 @@ func TestBusyPoll(t *testing.T) {
 	const clicks = 200
 	bodies := make([]string, clicks)
 	for i := range bodies {
-		bodies[i] = h.clickBody("U"+itoa(i), "C1", ts, votes[i%3])
+		bodies[i] = h.clickBody("U"+strconv.Itoa(i), "C1", ts, votes[i%3])
 	}
 	var (
 		wg   sync.WaitGroup
@@ -266,8 +266,4 @@ func TestBusyPoll(t *testing.T) {
 	if last := final[len(final)-1].text(t); !strings.Contains(last, "200 stemmers") {
 		t.Errorf("the last update of all is not the final state:\n%s", last)
 	}
-}
-
-func itoa(i int) string {
-	return strings.TrimLeft(strings.Repeat("0", 3)+string(rune('0'+i/100))+string(rune('0'+i/10%10))+string(rune('0'+i%10)), "")
 }
