@@ -15,7 +15,6 @@ import (
 
 var where = bot.Where{Platform: "slack", Team: "T", Channel: "C"}
 
-
 func TestUpdatesAreCoalescedAndTheLastLands(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := bottest.NewPoster()

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kringbot/kring/bot"
@@ -46,6 +47,10 @@ type Config struct {
 // Feature is /poll.
 type Feature struct {
 	c Config
+
+	mu        sync.Mutex
+	rendering map[string]bool // poll ids whose message a caller is rendering
+	dirty     map[string]bool // changed again while rendering
 }
 
 // New returns the poll feature.
@@ -62,7 +67,7 @@ func New(c Config) *Feature {
 	if c.NewID == nil {
 		c.NewID = newID
 	}
-	return &Feature{c: c}
+	return &Feature{c: c, rendering: map[string]bool{}, dirty: map[string]bool{}}
 }
 
 // Job kinds.
@@ -223,8 +228,35 @@ func (f *Feature) mayManage(p *Poll, platform string, u bot.User) bool {
 	return p.Creator.ID == u.ID || f.c.Admins.Is(platform, u.ID)
 }
 
-// refresh re-reads the poll and updates its message to the latest state.
+// refresh brings the poll's message up to date with the store. Concurrent
+// calls for one poll are folded: while one caller renders, the others only
+// mark the poll dirty and return, and the rendering caller goes round once
+// more. So the last render always starts after the last change, and its
+// state is the one that lands, whatever order the clicks finished in.
 func (f *Feature) refresh(ctx context.Context, id, locale string) error {
+	f.mu.Lock()
+	if f.rendering[id] {
+		f.dirty[id] = true
+		f.mu.Unlock()
+		return nil
+	}
+	f.rendering[id] = true
+	f.mu.Unlock()
+	for {
+		err := f.render(ctx, id, locale)
+		f.mu.Lock()
+		if err != nil || !f.dirty[id] {
+			delete(f.rendering, id)
+			delete(f.dirty, id)
+			f.mu.Unlock()
+			return err
+		}
+		f.dirty[id] = false
+		f.mu.Unlock()
+	}
+}
+
+func (f *Feature) render(ctx context.Context, id, locale string) error {
 	p, ballots, err := f.c.Store.Get(ctx, id)
 	if err != nil {
 		return fmt.Errorf("reload poll %s: %w", id, err)

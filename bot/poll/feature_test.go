@@ -2,8 +2,10 @@ package poll_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -337,5 +339,27 @@ func TestUserTextIsEscaped(t *testing.T) {
 	h := m.Blocks[0].(bot.Header).Text
 	if spans := bot.ParseMarkup(h); len(spans) != 1 || spans[0].Bold || strings.Contains(spans[0].Text, "@channel") {
 		t.Fatalf("question markup was not escaped: %q → %+v", h, spans)
+	}
+}
+
+func TestConcurrentClicksEndWithTheRightMessage(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep`)
+	ref, m := fx.posted(t)
+	pizza := button(t, m, "poll.vote", "1.")
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Go(func() {
+			if r := fx.click(fmt.Sprintf("user%03d", i), pizza, ref); r.Message != nil {
+				t.Errorf("click %d: %s", i, replyText(r))
+			}
+		})
+	}
+	wg.Wait()
+	if _, m := fx.posted(t); !strings.Contains(text(m), "300 stemmen (100%)") || !strings.Contains(text(m), "300 stemmers") {
+		t.Fatalf("after 300 concurrent clicks the message says:\n%s", text(m))
+	}
+	if n := len(fx.poster.Calls()); n > 301 {
+		t.Errorf("%d poster calls for 300 clicks", n)
 	}
 }
