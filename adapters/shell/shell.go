@@ -113,6 +113,8 @@ func (s *Shell) Run(ctx context.Context, in io.Reader) error {
 			return nil
 		}
 		s.Line(ctx, line)
+		// Time passes for people at the keyboard too: run what fell due.
+		s.runDue(ctx)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read input: %w", err)
@@ -229,11 +231,15 @@ func (s *Shell) advance(ctx context.Context, arg string) {
 	}
 	s.Clock.Advance(d)
 	s.say(tr.S("shell.advanced", "Time", s.Clock.Now().Format("2006-01-02 15:04 MST")))
+	s.runDue(ctx)
+}
+
+func (s *Shell) runDue(ctx context.Context) {
 	if s.Runner == nil {
 		return
 	}
 	if _, err := s.Runner.RunDue(ctx); err != nil {
-		s.say(tr.S("shell.jobs_failed", "Error", err.Error()))
+		s.say(s.tr(ctx).S("shell.jobs_failed", "Error", err.Error()))
 	}
 }
 
