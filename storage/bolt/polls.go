@@ -14,6 +14,7 @@ import (
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/poll"
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Polls is the bbolt poll.Store.
@@ -97,7 +98,6 @@ func (s *Polls) Get(ctx context.Context, id string) (*poll.Poll, []poll.Ballot, 
 		if votes == nil {
 			return nil
 		}
-		ballots = make([]poll.Ballot, 0, votes.Stats().KeyN)
 		return votes.ForEach(func(k, v []byte) error {
 			var b poll.Ballot
 			if err := json.Unmarshal(v, &b); err != nil {
@@ -273,7 +273,7 @@ func (s *Polls) Delete(ctx context.Context, id string) error {
 		if err := tx.Bucket(bucketPolls).Delete([]byte(id)); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketVotes).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+		if err := tx.Bucket(bucketVotes).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return fmt.Errorf("remove ballots: %w", err)
 		}
 		if idx := tx.Bucket(bucketPollIndex).Bucket([]byte(p.Where.Key())); idx != nil {

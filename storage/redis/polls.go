@@ -447,7 +447,7 @@ func (p *Polls) List(ctx context.Context, where bot.Where) ([]*poll.Poll, error)
 	polls := make([]*poll.Poll, 0, len(ids))
 	for i, cmd := range cmds {
 		if len(cmd.Val()) == 0 {
-			continue // deleted since the index was read
+			continue // deleted since the index was read, or a Delete cut short
 		}
 		pl, err := decodePoll(cmd.Val())
 		if err != nil {

@@ -21,14 +21,17 @@
 // Every key starts with the prefix ("kring:" from Open) and carries a hash
 // tag, so that the keys one atomic step touches share a Cluster slot:
 //
-//	kring:poll:{ID}                            HASH  the poll, a field per part that changes alone
-//	kring:poll:{ID}:votes                      HASH  voter → ballot JSON
-//	kring:channel:{platform:team:channel}:polls ZSET  poll ids by creation time (ms)
-//	kring:{jobs}:due                           ZSET  job ids by due time (µs)
-//	kring:{jobs}:job                           HASH  job id → job JSON
-//	kring:{jobs}:lease                         HASH  job id → "untilµs owner"
-//	kring:once:{KEY}                           STRING with a TTL, for schedule.Store.Once
-//	kring:workspace:{platform:team:}           HASH  setting name → value
+//	kring:poll:{ID}                              HASH    the poll, a field per part that changes alone
+//	kring:poll:{ID}:votes                        HASH    voter → ballot JSON
+//	kring:channel:{platform:team:channel}:polls  ZSET    poll ids by creation time (ms)
+//	kring:{jobs}:due                             ZSET    job ids by due time (µs)
+//	kring:{jobs}:job                             HASH    job id → job JSON
+//	kring:{jobs}:lease                           HASH    job id → "untilµs owner"
+//	kring:once:{KEY}                             STRING  with a TTL, for schedule.Store.Once
+//	kring:workspace:{platform:team:}             HASH    setting name → value
+//
+// Poll ids are kring's own (hex), so they hold no braces that would move
+// the hash tag.
 //
 // Every read-modify-write is a single command, a MULTI, or a Lua script;
 // none reads a value into Go, changes it and writes it back, which would
