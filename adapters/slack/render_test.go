@@ -85,7 +85,7 @@ func sampleMessages() map[string]bot.Message {
 		"long_text":       {Text: "Lang", Blocks: []bot.Block{bot.Section{Text: long}, bot.Section{Text: strings.Repeat("x", 4000)}}},
 		"many_buttons":    {Text: "Veel knoppen", Blocks: []bot.Block{bot.Buttons{Buttons: many}}},
 		"too_many_blocks": {Text: "Te veel blokken", Blocks: blocks},
-		"many_fields":     {Text: "Velden", Blocks: []bot.Block{bot.Section{Fields: func() (fs []bot.Field) {
+		"many_fields": {Text: "Velden", Blocks: []bot.Block{bot.Section{Fields: func() (fs []bot.Field) {
 			for i := range 13 {
 				fs = append(fs, bot.Field{Label: fmt.Sprintf("Veld %d", i), Value: "waarde"})
 			}

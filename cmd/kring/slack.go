@@ -2,18 +2,116 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kringbot/kring/adapters/slack"
+	"github.com/kringbot/kring/bot"
 )
 
+var _ platform = (*slack.Adapter)(nil)
+
 // slackPlatform returns the Slack adapter, or nil when Slack is not
-// configured.
+// configured. A token Slack rejects does not stop kring serve: it logs a
+// clear line now and /readyz stays red until it is fixed.
 func (m *Main) slackPlatform(a *app) (platform, error) {
-	if m.Config.SlackSigningSecret == "" && m.Config.SlackBotToken == "" && m.Config.SlackAppToken == "" {
+	c := m.Config
+	if c.SlackSigningSecret == "" && c.SlackBotToken == "" && c.SlackAppToken == "" {
 		return nil, nil
 	}
-	return nil, errors.New("the Slack adapter is not built yet")
+	ad, err := slack.New(slack.Config{
+		SigningSecret: c.SlackSigningSecret,
+		BotToken:      c.SlackBotToken,
+		AppToken:      c.SlackAppToken,
+		APIURL:        c.SlackAPIURL,
+		Mux:           a.mux,
+		Dedupe:        a.stores.Jobs,
+		Log:           a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = ad.Check(ctx) // logged; /readyz repeats it
+	return ad, nil
 }
 
+const slackUsage = `Usage:
+  kring slack manifest --url https://kring.example.org [--socket-mode] [--locale nl|en]
+
+Prints a Slack app manifest (JSON, which Slack's "From an app manifest"
+dialog takes as it is, and which is valid YAML too) with every slash
+command kring has, the interactivity URL, the bot user and the scopes it
+needs. With --socket-mode no public URL is needed: Slack connects through
+KRING_SLACK_APP_TOKEN instead.
+`
+
 func (m *Main) runSlack(ctx context.Context, args []string) error {
-	return errors.New("the Slack adapter is not built yet")
+	if len(args) == 0 || args[0] != "manifest" {
+		fmt.Fprint(m.Err, slackUsage)
+		return errors.New("kring slack: name a subcommand: manifest")
+	}
+	fs := m.flags("slack manifest", "public-url", "locale")
+	url := fs.String("url", "", "the public https:// URL of kring serve (defaults to --public-url)")
+	socket := fs.Bool("socket-mode", false, "use Socket Mode (KRING_SLACK_APP_TOKEN) instead of public HTTP endpoints")
+	name := fs.String("name", "kring", "the app's and bot user's name")
+	fs.Usage = func() { fmt.Fprint(m.Err, slackUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *url == "" {
+		*url = m.Config.PublicURL
+	}
+	if *url == "" && !*socket {
+		fmt.Fprint(m.Err, slackUsage)
+		return errors.New("kring slack manifest: give --url (the address Slack can reach kring serve at) or --socket-mode")
+	}
+	locale, ok := bot.ParseLocale(m.Config.Locale)
+	if !ok {
+		return fmt.Errorf("locale %q: kring speaks nl and en", m.Config.Locale)
+	}
+	cmds, err := m.commands(ctx)
+	if err != nil {
+		return err
+	}
+	man, err := slack.Manifest(slack.ManifestOptions{URL: *url, SocketMode: *socket, Commands: cmds, Locale: locale, Name: *name})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(m.Out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(man); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// commands wires kring as serve does, on a throwaway store, and lists the
+// commands its features register, so the manifest never misses one.
+func (m *Main) commands(ctx context.Context) ([]bot.Command, error) {
+	dir, err := os.MkdirTemp("", "kring-manifest-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary store for the manifest: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	saved := m.Config
+	defer func() { m.Config = saved }()
+	m.Config.Store = "bolt:" + filepath.Join(dir, "kring.db")
+	if m.Config.Timezone == "" {
+		m.Config.Timezone = "Europe/Amsterdam"
+	}
+	a, err := m.newApp(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), bot.SystemClock{})
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	return a.mux.Commands(), nil
 }
