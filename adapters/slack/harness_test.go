@@ -170,6 +170,11 @@ func (h *harness) command(user, channel, command, text string) (int, []byte) {
 // clickBody is a block_actions payload for a click on button b of the
 // message at ts, as Slack sends it.
 func (h *harness) clickBody(user, channel, ts string, b *slack.ButtonBlockElement) string {
+	return url.Values{"payload": {string(h.clickPayload(user, channel, ts, b))}}.Encode()
+}
+
+// clickPayload is the JSON of a block_actions click.
+func (h *harness) clickPayload(user, channel, ts string, b *slack.ButtonBlockElement) []byte {
 	n := h.n.Add(1)
 	payload := map[string]any{
 		"type":         "block_actions",
@@ -195,7 +200,7 @@ func (h *harness) clickBody(user, channel, ts string, b *slack.ButtonBlockElemen
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return url.Values{"payload": {string(js)}}.Encode()
+	return js
 }
 
 func (h *harness) click(user, channel, ts string, b *slack.ButtonBlockElement) int {
