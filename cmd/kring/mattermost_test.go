@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -40,7 +41,7 @@ type mmServe struct {
 	stop func()
 }
 
-func startMattermostServe(t *testing.T, mm *mattermosttest.Server, store string) *mmServe {
+func startMattermostServe(t *testing.T, mm *mattermosttest.Server, store string, tweak ...func(*Config)) *mmServe {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -53,23 +54,32 @@ func startMattermostServe(t *testing.T, mm *mattermosttest.Server, store string)
 		ActionSecret: mmSecret, MattermostURL: mm.URL, MattermostBotToken: mm.BotToken,
 		MattermostCommandToken: "another-token," + mmToken,
 	}
+	for _, f := range tweak {
+		f(&m.Config)
+	}
 	log := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := m.newApp(ctx, log, bot.SystemClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.mattermostPlatform(a)
-	if err != nil || p == nil {
-		t.Fatalf("mattermost platform: %v", err)
-	}
 	srv := server.New(log)
 	a.mux.Observe = srv.Metrics.Observe
-	a.posters[p.Name()] = p.Poster()
-	p.Mount(srv.Mux)
-	srv.AddCheck(server.Check{Name: p.Name(), Func: p.Ready})
+	var platforms []platform
+	for _, make := range []func(*app) (platform, error){m.slackPlatform, m.mattermostPlatform} {
+		p, err := make(a)
+		if err != nil {
+			t.Fatalf("platform: %v", err)
+		}
+		if p != nil {
+			platforms = append(platforms, p)
+			a.posters[p.Name()] = p.Poster()
+			p.Mount(srv.Mux)
+			srv.AddCheck(server.Check{Name: p.Name(), Func: p.Ready})
+		}
+	}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, log, srv, l, a, []platform{p}) }()
+	go func() { done <- serve(ctx, log, srv, l, a, platforms) }()
 	var once sync.Once
 	s := &mmServe{t: t, mm: mm, app: a, url: public}
 	s.stop = func() {
@@ -375,5 +385,69 @@ func TestMattermostSetup(t *testing.T) {
 	err := m.Run(t.Context(), []string{"mattermost", "setup"})
 	if err == nil || !strings.Contains(err.Error(), "--team") || !strings.Contains(err.Error(), "KRING_MATTERMOST_URL") {
 		t.Errorf("setup without settings: %v", err)
+	}
+}
+
+// TestSlackAndMattermostOnOneStore: one kring serve answers Slack and
+// Mattermost at once on one store, and a poll lives in one channel of one
+// platform: the other platform neither lists it nor reaches it.
+func TestSlackAndMattermostOnOneStore(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	api := newSlackAPI(t)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db", func(c *Config) {
+		c.SlackSigningSecret, c.SlackBotToken, c.SlackAPIURL = signingSecret, "xoxb-test", api.URL+"/api/"
+	})
+	if len(s.app.posters) != 2 {
+		t.Fatalf("posters for %d platforms, want 2", len(s.app.posters))
+	}
+	cmd := url.Values{
+		"team_id": {"T1"}, "channel_id": {"C1"}, "user_id": {"U1"}, "user_name": {"anna"},
+		"command": {"/poll"}, "text": {`"Slack-vraag?" Ja Nee`}, "trigger_id": {"trig-1"},
+		"response_url": {api.URL + "/respond/1"},
+	}.Encode()
+	code, body := postSigned(t, s.url+"/slack/commands", cmd)
+	if code != http.StatusOK {
+		t.Fatalf("slack /poll: %d %s", code, body)
+	}
+	var slackReply struct{ Text string }
+	if err := json.Unmarshal([]byte(body), &slackReply); err != nil {
+		t.Fatal(err)
+	}
+	slackPoll := pollID(t, slackReply.Text)
+
+	mmPoll := pollID(t, s.command(anna, `/poll "Mattermost-vraag?" Ja Nee`).Text)
+	post := mm.Posts()[0].Id
+	s.click(post, 0, bram)
+
+	if n := len(api.recorded("chat.postMessage")); n != 1 {
+		t.Errorf("%d Slack posts, want 1", n)
+	}
+	if n := len(mm.Posts()); n != 1 {
+		t.Errorf("%d Mattermost posts, want 1", n)
+	}
+	list := s.command(anna, "/poll lijst").Text
+	if !strings.Contains(list, "Mattermost-vraag?") || strings.Contains(list, "Slack-vraag?") {
+		t.Errorf("Mattermost lists:\n%s", list)
+	}
+	if reply := s.command(anna, "/poll sluit "+slackPoll).Text; !strings.Contains(reply, "Ik vind geen peiling") {
+		t.Errorf("closing the Slack poll from Mattermost: %q", reply)
+	}
+	sp, _, err := s.app.stores.Polls.Get(t.Context(), slackPoll)
+	if err != nil || sp.Closed || sp.Where.Platform != bot.Slack {
+		t.Errorf("Slack poll = %+v, %v", sp, err)
+	}
+	mp, ballots, err := s.app.stores.Polls.Get(t.Context(), mmPoll)
+	if err != nil || mp.Where.Platform != bot.Mattermost || len(ballots) != 1 {
+		t.Errorf("Mattermost poll = %+v, %d ballots, %v", mp, len(ballots), err)
+	}
+	s.stop()
+	if !strings.Contains(mm.Post(post).Message, "1 stemmer") {
+		t.Errorf("Mattermost poll post:\n%s", mm.Post(post).Message)
+	}
+	for _, u := range api.recorded("chat.update") {
+		if strings.Contains(u.Get("blocks"), "Mattermost-vraag") {
+			t.Error("a Mattermost poll update went to Slack")
+		}
 	}
 }
