@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -121,15 +122,15 @@ func (s *mmServe) click(post string, i int, user string) string {
 	return resp.EphemeralText
 }
 
-// pollID finds the poll id in a "poll.created" reply.
+// pollID finds the poll id in a "poll.created" reply, with or without
+// its code formatting.
 func pollID(t *testing.T, text string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(text, "ID `")
-	id, _, ok2 := strings.Cut(rest, "`")
-	if !ok || !ok2 {
+	m := regexp.MustCompile("ID `?([a-z0-9]+)").FindStringSubmatch(text)
+	if m == nil {
 		t.Fatalf("no poll id in %q", text)
 	}
-	return id
+	return m[1]
 }
 
 func mmUsers(mm *mattermosttest.Server) {
