@@ -21,6 +21,7 @@ import (
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/poll"
+	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
 	"github.com/slack-go/slack"
 )
@@ -31,36 +32,44 @@ const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 // the real poll feature on a bbolt store, the Adapter, its HTTP endpoints,
 // and a stand-in for Slack's Web API.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	api   *standin
 	a     *Adapter
 	srv   *httptest.Server
 	polls poll.Store
 	mux   *bot.Mux
 	n     atomic.Int64
+	run   string // makes trigger ids unique across runs sharing a store
 }
 
-func newHarness(t *testing.T, tweak func(*Config)) *harness {
+func newHarness(t testing.TB, tweak func(*Config)) *harness {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newHarnessOn(t, db.Polls(), db.Jobs(), db.Settings(), tweak)
+}
+
+// newHarnessOn wires the harness on the stores given.
+func newHarnessOn(t testing.TB, polls poll.Store, jobs schedule.Store, settings bot.SettingsStore, tweak func(*Config)) *harness {
+	t.Helper()
+	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
 	}
-	mux := &bot.Mux{Settings: db.Settings(), Log: log}
+	mux := &bot.Mux{Settings: settings, Log: log}
 	posters := bot.Posters{}
-	poll.New(poll.Config{Store: db.Polls(), Jobs: db.Jobs(), Poster: posters, Secret: "test", Log: log, Locale: mux.Locale}).Register(mux, nil)
-	h := &harness{t: t, api: newStandin(t), polls: db.Polls(), mux: mux}
+	poll.New(poll.Config{Store: polls, Jobs: jobs, Poster: posters, Secret: "test", Log: log, Locale: mux.Locale}).Register(mux, nil)
+	h := &harness{t: t, api: newStandin(t), polls: polls, mux: mux, run: bot.NewID(4)}
 	cfg := Config{
 		SigningSecret: testSecret,
 		BotToken:      "xoxb-test",
 		APIURL:        h.api.apiURL(),
 		Mux:           mux,
-		Dedupe:        db.Jobs(),
+		Dedupe:        jobs,
 		Log:           log,
 	}
 	if tweak != nil {
@@ -79,7 +88,7 @@ func newHarness(t *testing.T, tweak func(*Config)) *harness {
 	return h
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w *testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -157,7 +166,7 @@ func (h *harness) commandBody(user, channel, command, text string) string {
 		"text":         {text},
 		"api_app_id":   {"A1"},
 		"response_url": {h.api.URL + "/respond/cmd-" + strconv.FormatInt(n, 10)},
-		"trigger_id":   {fmt.Sprintf("trig-cmd-%d", n)},
+		"trigger_id":   {fmt.Sprintf("trig-cmd-%s-%d", h.run, n)},
 	}.Encode()
 }
 
@@ -183,7 +192,7 @@ func (h *harness) clickPayload(user, channel, ts string, b *slack.ButtonBlockEle
 		"api_app_id":   "A1",
 		"token":        "legacy-token",
 		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
-		"trigger_id":   fmt.Sprintf("trig-click-%d", n),
+		"trigger_id":   fmt.Sprintf("trig-click-%s-%d", h.run, n),
 		"channel":      map[string]any{"id": channel, "name": "algemeen"},
 		"message":      map[string]any{"type": "message", "ts": ts, "text": "poll"},
 		"response_url": h.api.URL + "/respond/click-" + strconv.FormatInt(n, 10),

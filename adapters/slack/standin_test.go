@@ -70,7 +70,7 @@ func (c call) text(t testing.TB) string {
 // (or "method:channel") to the Slack error it answers with.
 type standin struct {
 	*httptest.Server
-	t *testing.T
+	t testing.TB
 
 	mu    sync.Mutex
 	calls []call
@@ -104,7 +104,7 @@ func (s *standin) waitFor(what string, ok func([]call) bool) []call {
 	}
 }
 
-func newStandin(t *testing.T) *standin {
+func newStandin(t testing.TB) *standin {
 	s := &standin{t: t, fail: map[string]string{}, changed: make(chan struct{})}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
