@@ -170,7 +170,7 @@ func TestMattermostPollEndToEnd(t *testing.T) {
 			t.Errorf("vote answer = %q; the post shows the vote", text)
 		}
 	}
-	p, ballots, err := s.app.stores.Polls.Get(t.Context(), id)
+	_, ballots, err := s.app.stores.Polls.Get(t.Context(), id)
 	if err != nil || len(ballots) != 3 {
 		t.Fatalf("ballots = %+v, %v", ballots, err)
 	}
@@ -210,7 +210,7 @@ func TestMattermostPollEndToEnd(t *testing.T) {
 	if !strings.Contains(string(dr.Body), `"errors":{"option"`) {
 		t.Errorf("a duplicate option was not refused in the dialog: %s", dr.Body)
 	}
-	if p, _, _ = s.app.stores.Polls.Get(t.Context(), id); len(p.Options) != 3 {
+	if p, _, _ := s.app.stores.Polls.Get(t.Context(), id); len(p.Options) != 3 {
 		t.Errorf("options after adding = %+v", p.Options)
 	}
 
@@ -218,13 +218,13 @@ func TestMattermostPollEndToEnd(t *testing.T) {
 	buttons = mattermosttest.Actions(mm.Post(post))
 	closeBtn := slices.IndexFunc(buttons, func(a *model.PostAction) bool { return strings.HasPrefix(a.Id, "pollclose") })
 	s.click(post, closeBtn, anna)
-	if p, _, _ = s.app.stores.Polls.Get(t.Context(), id); p.Closed {
+	if p, _, _ := s.app.stores.Polls.Get(t.Context(), id); p.Closed {
 		t.Fatal("closed before confirming")
 	}
 	if dr, _ := mm.Submit(1, anna, mmChannel, map[string]any{}); dr.Status != http.StatusOK {
 		t.Fatalf("confirm close: %d %s", dr.Status, dr.Body)
 	}
-	if p, _, _ = s.app.stores.Polls.Get(t.Context(), id); !p.Closed {
+	if p, _, _ := s.app.stores.Polls.Get(t.Context(), id); !p.Closed {
 		t.Fatal("not closed after confirming")
 	}
 
