@@ -100,7 +100,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := render(m)
 			checkLimits(t, r)
-			golden(t, "message_"+name, renderedJSON{Text: r.Text, Blocks: r.Blocks})
+			golden(t, "message_"+name, renderedJSON(r))
 		})
 	}
 }
@@ -119,7 +119,7 @@ func TestRenderPolls(t *testing.T) {
 			m, id := runPoll(t, steps)
 			r := render(m)
 			checkLimits(t, r)
-			js, err := json.Marshal(renderedJSON{Text: r.Text, Blocks: r.Blocks})
+			js, err := json.Marshal(renderedJSON(r))
 			if err != nil {
 				t.Fatal(err)
 			}

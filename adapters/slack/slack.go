@@ -182,7 +182,7 @@ func (a *Adapter) authTest(ctx context.Context) error {
 	res, err := a.client.AuthTestContext(ctx)
 	if err != nil {
 		if ue, ok := bot.AsUserError(apiError("auth.test", "", err)); ok && ue.ID == "slack.invalid_auth" {
-			return fmt.Errorf("Slack rejects the bot token (%v): check KRING_SLACK_BOT_TOKEN, it should be the xoxb-… Bot User OAuth Token of the installed app", err)
+			return fmt.Errorf("slack rejects the bot token (%v): check KRING_SLACK_BOT_TOKEN, it should be the xoxb-… Bot User OAuth Token of the installed app", err)
 		}
 		return fmt.Errorf("slack auth.test at %s: %w", a.cfg.APIURL, err)
 	}

@@ -49,7 +49,7 @@ func (a *Adapter) runSocket(ctx context.Context, sm *socketmode.Client) error {
 		}
 		switch msg := fmt.Sprint(err); msg {
 		case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
-			return fmt.Errorf("Slack rejects the app token (%s): check KRING_SLACK_APP_TOKEN, an xapp-… token with connections:write", msg)
+			return fmt.Errorf("slack rejects the app token (%s): check KRING_SLACK_APP_TOKEN, an xapp-… token with connections:write", msg)
 		}
 		a.log.Warn("Socket Mode stopped; starting again", "err", err, "in", wait)
 		t := time.NewTimer(wait)
