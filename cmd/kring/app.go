@@ -47,21 +47,44 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock) (*
 		mux:     &bot.Mux{Settings: stores.Settings, DefaultLocale: locale, Log: log},
 		runner:  &schedule.Runner{Store: stores.Jobs, Clock: clock, Log: log},
 	}
-	admins := bot.ParseAdmins(m.Config.Admins)
-	polls := poll.New(poll.Config{
-		Store:    stores.Polls,
-		Jobs:     stores.Jobs,
-		Poster:   a.posters,
-		Clock:    clock,
-		Admins:   admins,
-		Secret:   m.Config.ActionSecret,
-		Location: loc,
-		Log:      log,
-		Locale:   a.mux.Locale,
+	registerFeatures(a.mux, a.runner, features{
+		polls: stores.Polls, jobs: stores.Jobs, settings: stores.Settings,
+		poster: a.posters, clock: clock, loc: loc, log: log,
+		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret,
 	})
-	polls.Register(a.mux, a.runner)
-	kring.New(stores.Settings, a.mux).Register(a.mux)
 	return a, nil
+}
+
+// features is what kring's features are built from.
+type features struct {
+	polls    poll.Store
+	jobs     schedule.Store
+	settings bot.SettingsStore
+	poster   bot.Poster
+	clock    bot.Clock
+	loc      *time.Location
+	log      *slog.Logger
+	admins   bot.Admins
+	secret   string
+}
+
+// registerFeatures puts every feature's commands and actions on mux and
+// its jobs on runner (nil: none). A new feature is added here, once, and
+// so reaches the shell, serve, the Slack manifest and Mattermost's setup.
+func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) {
+	poll.New(poll.Config{
+		Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
+		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale,
+	}).Register(mux, runner)
+	kring.New(f.settings, mux).Register(mux)
+}
+
+// commands lists every slash command kring registers. Registering touches
+// no store, so this needs none.
+func commands() []bot.Command {
+	mux := &bot.Mux{}
+	registerFeatures(mux, nil, features{})
+	return mux.Commands()
 }
 
 func (a *app) close() {

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/kringbot/kring/adapters/mattermost"
@@ -82,10 +79,7 @@ func (m *Main) runMattermost(ctx context.Context, args []string) error {
 	if !ok {
 		return fmt.Errorf("locale %q: kring speaks nl and en", m.Config.Locale)
 	}
-	cmds, err := m.commandList(ctx)
-	if err != nil {
-		return err
-	}
+	cmds := commands()
 	installed, err := mattermost.Installer{
 		URL: m.Config.MattermostURL, Token: *token, PublicURL: m.Config.PublicURL, Locale: locale,
 	}.Install(ctx, *team, cmds)
@@ -107,25 +101,3 @@ func (m *Main) runMattermost(ctx context.Context, args []string) error {
 	return nil
 }
 
-// commandList is every slash command kring has. The features are wired on
-// a throwaway store, so setup never touches (or waits for the lock of) the
-// store a running kring serve uses.
-func (m *Main) commandList(ctx context.Context) ([]bot.Command, error) {
-	dir, err := os.MkdirTemp("", "kring-setup-")
-	if err != nil {
-		return nil, fmt.Errorf("temporary store: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	saved := m.Config
-	defer func() { m.Config = saved }()
-	m.Config.Store = "bolt:" + filepath.Join(dir, "kring.db")
-	if m.Config.Timezone == "" {
-		m.Config.Timezone = "Europe/Amsterdam"
-	}
-	a, err := m.newApp(ctx, slog.New(slog.DiscardHandler), bot.SystemClock{})
-	if err != nil {
-		return nil, err
-	}
-	defer a.close()
-	return a.mux.Commands(), nil
-}

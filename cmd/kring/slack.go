@@ -5,10 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/kringbot/kring/adapters/slack"
@@ -77,10 +73,7 @@ func (m *Main) runSlack(ctx context.Context, args []string) error {
 	if !ok {
 		return fmt.Errorf("locale %q: kring speaks nl and en", m.Config.Locale)
 	}
-	cmds, err := m.commands(ctx)
-	if err != nil {
-		return err
-	}
+	cmds := commands()
 	man, err := slack.Manifest(slack.ManifestOptions{URL: *url, SocketMode: *socket, Commands: cmds, Locale: locale, Name: *name})
 	if err != nil {
 		return err
@@ -94,24 +87,3 @@ func (m *Main) runSlack(ctx context.Context, args []string) error {
 	return nil
 }
 
-// commands wires kring as serve does, on a throwaway store, and lists the
-// commands its features register, so the manifest never misses one.
-func (m *Main) commands(ctx context.Context) ([]bot.Command, error) {
-	dir, err := os.MkdirTemp("", "kring-manifest-")
-	if err != nil {
-		return nil, fmt.Errorf("temporary store for the manifest: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	saved := m.Config
-	defer func() { m.Config = saved }()
-	m.Config.Store = "bolt:" + filepath.Join(dir, "kring.db")
-	if m.Config.Timezone == "" {
-		m.Config.Timezone = "Europe/Amsterdam"
-	}
-	a, err := m.newApp(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), bot.SystemClock{})
-	if err != nil {
-		return nil, err
-	}
-	defer a.close()
-	return a.mux.Commands(), nil
-}
