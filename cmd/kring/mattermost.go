@@ -100,4 +100,3 @@ func (m *Main) runMattermost(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Out, "\nSet this in kring's environment (then restart kring serve):\n\nKRING_MATTERMOST_COMMAND_TOKEN=%s\n", strings.Join(tokens, ","))
 	return nil
 }
-

@@ -86,4 +86,3 @@ func (m *Main) runSlack(ctx context.Context, args []string) error {
 	}
 	return nil
 }
-
