@@ -115,11 +115,24 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
+// summaries say in a sentence what each subcommand does, for its -h.
+var summaries = map[string]string{
+	"shell":            "Chat with kring in this terminal: type /poll … as in Slack or Mattermost; :help lists the shell's own\ncommands. Reads a script from standard input as well. Uses the embedded store unless --store says otherwise.",
+	"serve":            "Serve Slack and Mattermost over HTTP (and Slack Socket Mode), with /healthz, /readyz and /metrics.\nA platform is on when its settings are set; see README.md.",
+	"slack manifest":   "Print a Slack app manifest (JSON, which Slack's YAML tab takes too) with every command kring has.",
+	"mattermost setup": "Create or update kring's slash commands in a Mattermost team and print the tokens to configure.",
+	"healthcheck":      "Ask a kring serve on this host for /healthz; exit status 0 when it answers ok.",
+}
+
 // flags returns a flag set for a subcommand with the settings it uses,
 // defaulting each to its KRING_* variable.
 func (m *Main) flags(name string, settings ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("kring "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Err)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Err, "Usage: kring %s [flags]\n\n%s\n\nFlags (each also an environment variable, shown in brackets):\n", name, summaries[name])
+		fs.PrintDefaults()
+	}
 	c := &m.Config
 	all := map[string]struct {
 		p    *string
