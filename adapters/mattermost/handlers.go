@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -195,7 +196,12 @@ func (a *Adapter) serveDialog(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "state does not verify", http.StatusForbidden)
 		return
 	}
-	if in.UserId == "" || (in.ChannelId != "" && in.ChannelId != st[keyChannel]) {
+	// The channel_id of a submission is the channel the user is looking at
+	// when they submit (the web app fills in its current channel), not
+	// necessarily the one the dialog was opened from: a poll closed from
+	// the pinned messages or a search result while another channel is open.
+	// Where the dialog belongs comes from its signed state only.
+	if in.UserId == "" {
 		http.Error(w, "dialog does not belong here", http.StatusForbidden)
 		return
 	}
@@ -245,8 +251,11 @@ func (a *Adapter) serveDialog(w http.ResponseWriter, r *http.Request) {
 }
 
 // formValues turns a dialog submission into form values. Mattermost sends
-// text as strings, a bool as true/false, a number as a number, and a
-// multi-select as a list (or, on some versions, a comma-separated string).
+// text as strings, a bool as true/false, a number (subtype number) as a
+// number, and a multi-select as a list of values; an empty field comes as
+// null, "" or [], and some web app versions pass a select's option on as
+// {"label": …, "value": …}. "<nil>" is how a cleared select reaches some
+// versions; it means no value.
 func formValues(sub map[string]any) bot.Values {
 	out := bot.Values{}
 	keys := make([]string, 0, len(sub))
@@ -255,23 +264,38 @@ func formValues(sub map[string]any) bot.Values {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		switch v := sub[k].(type) {
-		case nil:
-		case string:
-			if v != "" {
-				out[k] = []string{v}
+		var vals []any
+		if list, ok := sub[k].([]any); ok {
+			vals = list
+		} else {
+			vals = []any{sub[k]}
+		}
+		for _, v := range vals {
+			if s, ok := formValue(v); ok {
+				out[k] = append(out[k], s)
 			}
-		case []any:
-			for _, e := range v {
-				if s := fmt.Sprint(e); s != "" {
-					out[k] = append(out[k], s)
-				}
-			}
-		default:
-			out[k] = []string{fmt.Sprint(v)}
 		}
 	}
 	return out
+}
+
+// formValue is one submitted value as text; false when it stands for none.
+func formValue(v any) (string, bool) {
+	if opt, ok := v.(map[string]any); ok {
+		v = opt["value"]
+	}
+	var s string
+	switch v := v.(type) {
+	case nil:
+		return "", false
+	case string:
+		s = v
+	case float64:
+		s = strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		s = fmt.Sprint(v)
+	}
+	return s, s != "" && s != "<nil>"
 }
 
 // sendEphemeral shows m to one user, logging what fails: the click it

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/kringbot/kring/adapters/mattermost/mattermosttest"
+	"github.com/kringbot/kring/bot"
 )
 
 const (
@@ -201,15 +203,42 @@ func TestTamperedDialogStateIsRefused(t *testing.T) {
 			}
 		})
 	}
-	t.Run("other channel", func(t *testing.T) {
-		req := model.SubmitDialogRequest{Type: "dialog_submission", CallbackId: "tel.form", State: state,
-			UserId: bram, ChannelId: "chan2", Submission: map[string]any{"naam": "Bram"}}
-		if s := postJSON(t, h.kring.URL+"/mattermost/dialogs", req); s != http.StatusForbidden {
-			t.Errorf("status %d, want 403", s)
-		}
-	})
 	if len(h.feat.forms) != 0 {
 		t.Errorf("a tampered submission reached the feature: %+v", h.feat.forms)
+	}
+	// Mattermost's web app sends the channel the user is looking at, which
+	// need not be the dialog's: the signed state says where it belongs.
+	t.Run("submitted while looking at another channel", func(t *testing.T) {
+		req := model.SubmitDialogRequest{Type: "dialog_submission", CallbackId: "tel.form", State: state,
+			UserId: bram, ChannelId: "chan2", TeamId: "team2", Submission: map[string]any{"naam": "Bram"}}
+		if s := postJSON(t, h.kring.URL+"/mattermost/dialogs", req); s != http.StatusOK {
+			t.Fatalf("status %d, want 200", s)
+		}
+		if len(h.feat.forms) != 1 || h.feat.forms[0].Where.Channel != testChannel || h.feat.forms[0].Where.Team != h.mm.TeamID {
+			t.Errorf("forms = %+v, want one in %s", h.feat.forms, testChannel)
+		}
+	})
+}
+
+func TestFormValuesAsMattermostSendsThem(t *testing.T) {
+	got := formValues(map[string]any{
+		"text": "Anna", "empty": "", "none": nil, "nil": "<nil>",
+		"bool": true, "number": float64(3), "big": float64(1234567), "half": 2.5,
+		"multi": []any{"a", "b"}, "multi_empty": []any{},
+		"option":  map[string]any{"label": "Rood", "value": "rood"},
+		"options": []any{map[string]any{"label": "A", "value": "a"}, map[string]any{"label": "B", "value": "b"}},
+	})
+	want := bot.Values{
+		"text": {"Anna"}, "bool": {"true"}, "number": {"3"}, "big": {"1234567"}, "half": {"2.5"},
+		"multi": {"a", "b"}, "option": {"rood"}, "options": {"a", "b"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("values = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
 	}
 }
 
@@ -394,5 +423,31 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 	_, err := New(Config{})
 	if err == nil || !strings.Contains(err.Error(), "KRING_ACTION_SECRET, KRING_MATTERMOST_BOT_TOKEN, KRING_MATTERMOST_COMMAND_TOKEN, KRING_MATTERMOST_URL, KRING_PUBLIC_URL") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// An update patches message and props only: a pinned post with reactions
+// stays pinned (PUT /posts/{id} would unpin it), and buttons the new
+// message does not have are gone.
+func TestUpdateKeepsPinAndDropsOldButtons(t *testing.T) {
+	h := newHarness(t)
+	id := h.post()
+	h.mm.Pin(id)
+	h.click(id, 0, bram)
+	h.close()
+	p := h.mm.Post(id)
+	if !p.IsPinned || !p.HasReactions {
+		t.Errorf("after an update: pinned %v, reactions %v", p.IsPinned, p.HasReactions)
+	}
+	if h.mm.Count(http.MethodPut, "/api/v4/posts/"+id+"/patch") == 0 || h.mm.Count(http.MethodPut, "/api/v4/posts/"+id) != h.mm.Count(http.MethodPut, "/api/v4/posts/"+id+"/patch") {
+		t.Errorf("posts are not updated by patch: %v", h.mm.Calls())
+	}
+	ref := bot.Ref{Where: bot.Where{Platform: bot.Mattermost, Team: h.mm.TeamID, Channel: testChannel}, ID: id}
+	if err := h.ad.rest.Update(t.Context(), ref, *bot.TextMessage("Weg")); err != nil {
+		t.Fatal(err)
+	}
+	p = h.mm.Post(id)
+	if p.Message != "Weg" || len(mattermosttest.Actions(p)) != 0 || !p.IsPinned {
+		t.Errorf("after replacing with text: %q, %d buttons, pinned %v", p.Message, len(mattermosttest.Actions(p)), p.IsPinned)
 	}
 }

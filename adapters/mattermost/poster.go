@@ -107,15 +107,27 @@ func (p *restPoster) notInChannel(ctx context.Context, cause error) error {
 	return bot.Errorf("mattermost.not_in_channel", "Bot", name)
 }
 
-// Update implements bot.Poster.
+// Update implements bot.Poster. It patches the post's message and props
+// only: PUT /posts/{id} (UpdatePost) sets is_pinned, has_reactions and
+// file_ids from the body as well, so it would unpin a pinned poll and hide
+// its reactions, on 5.x as on today's servers. The props are always sent,
+// empty when the message has no attachments, so that buttons a message no
+// longer has are gone (a patch leaves out what it does not name).
 func (p *restPoster) Update(ctx context.Context, ref bot.Ref, m bot.Message) error {
 	pp := p.render.message(m, ref.Where, ref.ID)
-	in := &model.Post{Id: ref.ID, ChannelId: ref.Channel, Message: pp.Message}
-	in.SetProps(pp.props())
-	return p.c.do(ctx, "update post", func() (*model.Response, error) {
-		_, resp, err := p.c.api.UpdatePost(ctx, ref.ID, in)
+	props := pp.props()
+	if props == nil {
+		props = model.StringInterface{}
+	}
+	patch := &model.PostPatch{Message: &pp.Message, Props: &props}
+	err := p.c.do(ctx, "update post", func() (*model.Response, error) {
+		_, resp, err := p.c.api.PatchPost(ctx, ref.ID, patch)
 		return resp, err
 	})
+	if statusOf(err) == http.StatusForbidden {
+		return p.notInChannel(ctx, err)
+	}
+	return err
 }
 
 // Ephemeral implements bot.Poster. Mattermost lets only system admins post

@@ -2,7 +2,27 @@
 // an httptest.Server with the REST API v4 calls kring makes, recording each
 // one, and helpers that act as Mattermost towards kring — sending a slash
 // command, clicking a button of a post, submitting an opened dialog —
-// exactly as Mattermost sends them.
+// exactly as Mattermost sends them, and taking kring's answers as
+// Mattermost does.
+//
+// What it follows of the real server (5.x to today's):
+//   - A slash command is a form post with the command's token in the form
+//     and in an "Authorization: Token" header; only a 200 answer counts, and
+//     only an application/json body is read as a CommandResponse.
+//   - A click sends PostActionIntegrationRequest with the context stored in
+//     the post and a fresh trigger id; only a 200 answer counts, a non-empty
+//     body must be JSON, its "update" replaces the post (props kept when it
+//     has none) and its "ephemeral_text" is shown to the clicking user,
+//     Slack-parsed unless skip_slack_parsing.
+//   - A dialog opens only with a trigger id Mattermost issued (to a command
+//     or a click), for the user it was issued to; its submission carries
+//     the channel the user is looking at, which need not be the channel the
+//     dialog came from. Dialogs are checked with Dialog.IsValid, which the
+//     server itself only logs: the stand-in is stricter on purpose.
+//   - PUT /posts/{id} replaces is_pinned, has_reactions and file_ids with
+//     the body's; PUT /posts/{id}/patch changes only what it names.
+//   - A bot that is not a member of a channel gets 403 for posting,
+//     editing and uploading there.
 package mattermosttest
 
 import (
@@ -30,10 +50,13 @@ type Call struct {
 	Status int
 }
 
-// Ephemeral is an ephemeral post the bot sent through the API.
+// Ephemeral is an ephemeral post shown to one user: sent by the bot
+// through the API (Via "api"), or the ephemeral_text of an answer to a
+// click (Via "action").
 type Ephemeral struct {
 	UserID string
 	Post   *model.Post
+	Via    string
 }
 
 // HookReply is a late slash-command answer sent to a response URL.
@@ -70,6 +93,9 @@ type Server struct {
 	dialogs            []model.OpenDialogRequest
 	files              []File
 	commands           map[string]*model.Command
+	triggers           map[string]string // trigger id → the user it was issued to
+	dialogUsers        []string          // per opened dialog, whom it was shown to
+	changed            chan struct{}     // closed and replaced on every change
 	outsider           map[string]bool
 	fail               map[string][]int
 	ephemeralForbidden bool
@@ -88,6 +114,8 @@ func New(t testing.TB) *Server {
 		pending:  map[string]string{},
 		users:    map[string]*model.User{},
 		commands: map[string]*model.Command{},
+		triggers: map[string]string{},
+		changed:  make(chan struct{}),
 		outsider: map[string]bool{},
 		fail:     map[string][]int{},
 	}
@@ -97,6 +125,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /api/v4/users/{id}", s.auth(s.getUser))
 	mux.HandleFunc("POST /api/v4/posts", s.auth(s.createPost))
 	mux.HandleFunc("PUT /api/v4/posts/{id}", s.auth(s.updatePost))
+	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", s.auth(s.patchPost))
 	mux.HandleFunc("POST /api/v4/posts/ephemeral", s.auth(s.createEphemeral))
 	mux.HandleFunc("POST /api/v4/channels/direct", s.auth(s.createDirect))
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.openDialog))
@@ -118,6 +147,44 @@ func (s *Server) AddUser(id, username, first, last, tz string) {
 	s.users[id] = &model.User{
 		Id: id, Username: username, FirstName: first, LastName: last,
 		Timezone: model.StringMap{"useAutomaticTimezone": "false", "manualTimezone": tz},
+	}
+}
+
+// notifyLocked wakes WaitFor; s.mu is held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// WaitFor waits until cond holds, checking it again after every call the
+// stand-in receives and every answer it takes from kring, and fails the
+// test when it does not hold within timeout. It is for what kring does
+// after it has answered (a reply sent later, a coalesced update).
+func (s *Server) WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+	}
+}
+
+// Pin pins a post and marks it as having reactions, as users do.
+func (s *Server) Pin(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.posts[id]; p != nil {
+		p.IsPinned, p.HasReactions = true, true
 	}
 }
 
@@ -273,6 +340,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 		}
 		s.mu.Lock()
 		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Status: rec.status})
+		s.notifyLocked()
 		s.mu.Unlock()
 	})
 }
@@ -355,28 +423,54 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	s.json(w, &p)
 }
 
+// updatePost is PUT /posts/{id}: like Mattermost's UpdatePost without
+// safe update, it takes message, props, is_pinned, has_reactions and
+// file_ids from the body.
 func (s *Server) updatePost(w http.ResponseWriter, r *http.Request) {
 	var p model.Post
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil || p.Id != r.PathValue("id") {
 		appError(w, http.StatusBadRequest, "invalid post")
 		return
 	}
-	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
-		appError(w, http.StatusBadRequest, "message too long")
+	s.edit(w, p.Id, func(old *model.Post) {
+		old.Message = p.Message
+		old.SetProps(p.GetProps())
+		old.IsPinned, old.HasReactions, old.FileIds = p.IsPinned, p.HasReactions, p.FileIds
+	})
+}
+
+// patchPost is PUT /posts/{id}/patch: only what the patch names changes.
+func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
+	var patch model.PostPatch
+	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+		appError(w, http.StatusBadRequest, "invalid patch")
 		return
 	}
+	s.edit(w, r.PathValue("id"), func(old *model.Post) { old.Patch(&patch) })
+}
+
+func (s *Server) edit(w http.ResponseWriter, id string, change func(*model.Post)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.posts[p.Id]
+	old, ok := s.posts[id]
 	if !ok {
 		appError(w, http.StatusNotFound, "post not found")
 		return
 	}
-	old.Message = p.Message
-	old.SetProps(p.GetProps())
-	old.EditAt = time.Now().UnixMilli()
-	s.updates[p.Id]++
-	s.json(w, old)
+	if s.outsider[old.ChannelId] {
+		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		return
+	}
+	p := old.Clone()
+	change(p)
+	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
+		appError(w, http.StatusBadRequest, "message too long")
+		return
+	}
+	p.EditAt = time.Now().UnixMilli()
+	s.posts[id] = p
+	s.updates[id]++
+	s.json(w, p)
 }
 
 func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request) {
@@ -392,7 +486,7 @@ func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.Post.Id = s.nextID()
-	s.ephemerals = append(s.ephemerals, Ephemeral{UserID: e.UserID, Post: e.Post})
+	s.ephemerals = append(s.ephemerals, Ephemeral{UserID: e.UserID, Post: e.Post, Via: "api"})
 	w.WriteHeader(http.StatusCreated)
 	s.json(w, e.Post)
 }
@@ -426,7 +520,14 @@ func (s *Server) openDialog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	user, ok := s.triggers[d.TriggerId]
+	if !ok {
+		s.mu.Unlock()
+		appError(w, http.StatusBadRequest, "invalid trigger id")
+		return
+	}
 	s.dialogs = append(s.dialogs, d)
+	s.dialogUsers = append(s.dialogUsers, user)
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
@@ -447,6 +548,14 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	var infos []*model.FileInfo
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if channel == "" {
+		appError(w, http.StatusBadRequest, "channel_id is required")
+		return
+	}
+	if s.outsider[channel] {
+		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		return
+	}
 	for _, fh := range r.MultipartForm.File["files"] {
 		f, err := fh.Open()
 		if err != nil {
@@ -534,6 +643,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.hooks = append(s.hooks, HookReply{HookID: r.PathValue("id"), Response: resp})
+	s.notifyLocked()
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
@@ -561,24 +671,43 @@ func Actions(p *model.Post) []*model.PostAction {
 // Reply is kring's answer to something the stand-in sent it.
 type Reply struct {
 	Status int
+	Header http.Header
 	Body   []byte
 }
 
 // JSON decodes the answer's body into v.
 func (r Reply) JSON(v any) error { return json.Unmarshal(r.Body, v) }
 
-func send(client *http.Client, url, contentType string, body []byte) (Reply, error) {
-	resp, err := client.Post(url, contentType, bytes.NewReader(body))
+func send(client *http.Client, url string, header http.Header, body []byte) (Reply, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Reply{}, err
+	}
+	req.Header = header
+	resp, err := client.Do(req)
 	if err != nil {
 		return Reply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return Reply{Status: resp.StatusCode, Body: b}, err
+	return Reply{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+}
+
+// issue makes a trigger id for user, as Mattermost does for every command
+// and click; only such an id opens a dialog.
+func (s *Server) issue(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	id := fmt.Sprintf("trigger%019d:%s", s.n, user)
+	s.triggers[id] = user
+	return id
 }
 
 // Command sends a slash command to kring's commands URL as Mattermost
-// does: a form post with the command's token and a response URL here.
+// does: a form post with the command's token (in the form and in an
+// Authorization header) and a response URL here. A 200 answer whose body
+// is not application/json is an error: Mattermost would show it as text.
 func (s *Server) Command(kringURL, token, userID, channelID, line string) (Reply, error) {
 	s.mu.Lock()
 	u := s.users[userID]
@@ -595,15 +724,33 @@ func (s *Server) Command(kringURL, token, userID, channelID, line string) (Reply
 		"channel_id": {channelID}, "channel_name": {"town-square"},
 		"user_id": {userID}, "user_name": {username},
 		"command": {cmd}, "text": {text},
-		"trigger_id":   {"trigger-" + hook},
+		"trigger_id":   {s.issue(userID)},
+		"root_id":      {""},
 		"response_url": {s.URL + "/hooks/commands/" + hook},
 	}
-	return send(http.DefaultClient, kringURL, "application/x-www-form-urlencoded", []byte(form.Encode()))
+	h := http.Header{
+		"Content-Type":  {"application/x-www-form-urlencoded"},
+		"Accept":        {"application/json"},
+		"Authorization": {"Token " + token},
+	}
+	r, err := send(http.DefaultClient, kringURL, h, []byte(form.Encode()))
+	if err == nil && r.Status == http.StatusOK && len(r.Body) > 0 && !isJSON(r.Header) {
+		err = fmt.Errorf("answer to %s is %q, not application/json: Mattermost would show it as plain text", cmd, r.Header.Get("Content-Type"))
+	}
+	return r, err
+}
+
+func isJSON(h http.Header) bool {
+	ct, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	return strings.TrimSpace(ct) == "application/json"
 }
 
 // Click clicks the button with index i (counting over all attachments) of
-// a post as user, sending the action's integration its stored context, as
-// Mattermost does.
+// a post as user, sending the action's integration its stored context and
+// a fresh trigger id, as Mattermost does, and takes the answer as
+// Mattermost does: its update replaces the post, its ephemeral_text is
+// shown to user (see Ephemerals). An answer Mattermost would refuse (a
+// 200 whose body is not JSON) is an error; other statuses are returned.
 func (s *Server) Click(client *http.Client, postID string, i int, userID string) (Reply, error) {
 	p := s.Post(postID)
 	if p == nil {
@@ -616,31 +763,84 @@ func (s *Server) Click(client *http.Client, postID string, i int, userID string)
 	a := actions[i]
 	req := model.PostActionIntegrationRequest{
 		UserId: userID, UserName: s.username(userID),
-		ChannelId: p.ChannelId, TeamId: s.TeamID, TeamName: "geboortezorg",
-		PostId: postID, TriggerId: "trigger-click-" + a.Id + "-" + userID,
+		ChannelId: p.ChannelId, ChannelName: "town-square", TeamId: s.TeamID, TeamName: "geboortezorg",
+		PostId: postID, TriggerId: s.issue(userID),
 		Type: model.PostActionTypeButton, Context: a.Integration.Context,
 	}
 	body, _ := json.Marshal(req)
 	if client == nil {
 		client = http.DefaultClient
 	}
-	return send(client, a.Integration.URL, "application/json", body)
+	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	r, err := send(client, a.Integration.URL, h, body)
+	if err != nil || r.Status != http.StatusOK || len(r.Body) == 0 {
+		return r, err
+	}
+	var resp model.PostActionIntegrationResponse
+	if err := json.Unmarshal(r.Body, &resp); err != nil {
+		return r, fmt.Errorf("answer to a click is not JSON, Mattermost would refuse it: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := resp.Update; u != nil {
+		old := s.posts[postID]
+		u.Id, u.ChannelId, u.UserId, u.CreateAt = postID, old.ChannelId, old.UserId, old.CreateAt
+		if u.GetProps() == nil {
+			u.SetProps(old.GetProps())
+		}
+		u.IsPinned, u.HasReactions = old.IsPinned, old.HasReactions
+		u.EditAt = time.Now().UnixMilli()
+		s.posts[postID] = u
+		s.updates[postID]++
+	}
+	if resp.EphemeralText != "" {
+		text := resp.EphemeralText
+		if !resp.SkipSlackParsing {
+			text = model.ParseSlackLinksToMarkdown(text)
+		}
+		s.n++
+		e := &model.Post{Id: fmt.Sprintf("post%022d", s.n), ChannelId: p.ChannelId, RootId: postID, UserId: userID, Message: text, Type: model.PostTypeEphemeral}
+		s.ephemerals = append(s.ephemerals, Ephemeral{UserID: userID, Post: e, Via: "action"})
+	}
+	s.notifyLocked()
+	return r, nil
 }
 
 // Submit submits the i-th opened dialog as user with the values given, as
-// Mattermost does.
+// Mattermost does; channelID is the channel the user is looking at. Only
+// the user the dialog was opened for can submit it.
 func (s *Server) Submit(i int, userID, channelID string, values map[string]any) (Reply, error) {
+	return s.submit(i, userID, channelID, values, false)
+}
+
+// Cancel cancels the i-th opened dialog as Mattermost does when the dialog
+// asked to be told (notify_on_cancel); otherwise nothing is sent.
+func (s *Server) Cancel(i int, userID, channelID string) (Reply, error) {
+	return s.submit(i, userID, channelID, map[string]any{}, true)
+}
+
+func (s *Server) submit(i int, userID, channelID string, values map[string]any, cancel bool) (Reply, error) {
 	ds := s.Dialogs()
 	if i < 0 || i >= len(ds) {
 		return Reply{}, fmt.Errorf("%d dialogs opened, not %d", len(ds), i+1)
 	}
+	s.mu.Lock()
+	shownTo := s.dialogUsers[i]
+	s.mu.Unlock()
+	if shownTo != userID {
+		return Reply{}, fmt.Errorf("dialog %d was shown to %s, not %s", i, shownTo, userID)
+	}
 	d := ds[i]
+	if cancel && !d.Dialog.NotifyOnCancel {
+		return Reply{Status: http.StatusOK}, nil
+	}
 	req := model.SubmitDialogRequest{
 		Type: "dialog_submission", CallbackId: d.Dialog.CallbackId, State: d.Dialog.State,
-		UserId: userID, ChannelId: channelID, TeamId: s.TeamID, Submission: values,
+		UserId: userID, ChannelId: channelID, TeamId: s.TeamID, Submission: values, Cancelled: cancel,
 	}
 	body, _ := json.Marshal(req)
-	return send(http.DefaultClient, d.URL, "application/json", body)
+	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	return send(http.DefaultClient, d.URL, h, body)
 }
 
 func (s *Server) username(id string) string {
