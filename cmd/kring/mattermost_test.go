@@ -452,3 +452,348 @@ func TestSlackAndMattermostOnOneStore(t *testing.T) {
 		}
 	}
 }
+
+// commandIn sends a slash command in channel and returns kring's answer.
+func (s *mmServe) commandIn(channel, user, line string) model.CommandResponse {
+	s.t.Helper()
+	r, err := s.mm.Command(s.url+"/mattermost/commands", mmToken, user, channel, line)
+	if err != nil || r.Status != http.StatusOK {
+		s.t.Fatalf("%s: %v %d %s", line, err, r.Status, r.Body)
+	}
+	var resp model.CommandResponse
+	if err := r.JSON(&resp); err != nil {
+		s.t.Fatal(err)
+	}
+	return resp
+}
+
+// button is the index of the first button of post whose action id starts
+// with prefix ("pollvote", "pollclose"), -1 when there is none.
+func (s *mmServe) button(post, prefix string) int {
+	return slices.IndexFunc(mattermosttest.Actions(s.mm.Post(post)), func(a *model.PostAction) bool { return strings.HasPrefix(a.Id, prefix) })
+}
+
+// waitButton waits until the coalesced updates have given post a button
+// whose action id starts with prefix, and returns its index.
+func (s *mmServe) waitButton(post, prefix string) int {
+	s.t.Helper()
+	s.mm.WaitFor(s.t, 5*time.Second, "a "+prefix+" button on "+post, func() bool { return s.button(post, prefix) >= 0 })
+	return s.button(post, prefix)
+}
+
+// waitPost waits until post's message contains want.
+func (s *mmServe) waitPost(post, want string) {
+	s.t.Helper()
+	s.mm.WaitFor(s.t, 5*time.Second, "post to show "+want, func() bool { return strings.Contains(s.mm.Post(post).Message, want) })
+}
+
+// confirm clicks a button that asks first, as user, and submits the
+// confirmation dialog it opens.
+func (s *mmServe) confirm(post string, i int, user string) {
+	s.t.Helper()
+	n := len(s.mm.Dialogs())
+	if text := s.click(post, i, user); text != "" {
+		s.t.Fatalf("a button with a confirmation answered %q", text)
+	}
+	ds := s.mm.Dialogs()
+	if len(ds) != n+1 || ds[n].Dialog.CallbackId != "confirm" {
+		s.t.Fatalf("no confirmation dialog opened: %+v", ds[n:])
+	}
+	// The user confirms while looking at another channel: Mattermost then
+	// sends that channel, not the poll's.
+	r, err := s.mm.Submit(n, user, "elsewhere00000000000000000", map[string]any{})
+	if err != nil || r.Status != http.StatusOK || strings.Contains(string(r.Body), "error") {
+		s.t.Fatalf("confirm: %v %d %s", err, r.Status, r.Body)
+	}
+}
+
+// waitEphemeral waits for an ephemeral message to user containing want.
+func (s *mmServe) waitEphemeral(user, want string) {
+	s.t.Helper()
+	s.mm.WaitFor(s.t, 5*time.Second, "an ephemeral "+want+" for "+user, func() bool {
+		for _, e := range s.mm.Ephemerals() {
+			if e.UserID == user && strings.Contains(e.Post.Message, want) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func (s *mmServe) poll(id string) (*poll.Poll, []poll.Ballot) {
+	s.t.Helper()
+	p, ballots, err := s.app.stores.Polls.Get(s.t.Context(), id)
+	if err != nil {
+		s.t.Fatalf("poll %s: %v", id, err)
+	}
+	return p, ballots
+}
+
+func ballotOf(ballots []poll.Ballot, voter string) []int {
+	for _, b := range ballots {
+		if b.Voter == voter {
+			return b.Options
+		}
+	}
+	return nil
+}
+
+// TestMattermostMultiVote: with --stemmen=2 a third vote is refused in
+// Dutch, and clicking a chosen option again takes that vote back.
+func TestMattermostMultiVote(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db")
+	id := pollID(t, s.command(anna, `/poll "Welke dagen?" ma di wo --stemmen=2`).Text)
+	post := mm.Posts()[0].Id
+	for _, i := range []int{0, 1} {
+		if text := s.click(post, i, anna); text != "" {
+			t.Errorf("vote %d answered %q", i, text)
+		}
+	}
+	if text := s.click(post, 2, anna); !strings.Contains(text, "Je hebt al 2 stemmen uitgebracht") {
+		t.Errorf("third vote answered %q", text)
+	}
+	if _, b := s.poll(id); !slices.Equal(ballotOf(b, anna), []int{0, 1}) {
+		t.Fatalf("after a refused third vote: %v", ballotOf(b, anna))
+	}
+	s.click(post, 0, anna) // takes "ma" back
+	if _, b := s.poll(id); !slices.Equal(ballotOf(b, anna), []int{1}) {
+		t.Fatalf("after clicking ma again: %v", ballotOf(b, anna))
+	}
+	if text := s.click(post, 2, anna); text != "" {
+		t.Errorf("vote after taking one back answered %q", text)
+	}
+	s.click(post, 2, bram)
+	if _, b := s.poll(id); !slices.Equal(ballotOf(b, anna), []int{1, 2}) || !slices.Equal(ballotOf(b, bram), []int{2}) {
+		t.Fatalf("ballots = %+v", b)
+	}
+	s.waitPost(post, "2 stemmers")
+	final := mm.Post(post).Message
+	for _, want := range []string{"hooguit 2 stemmen per persoon", "1 stem (50%)", "2 stemmen (100%)", "0 stemmen (0%)"} {
+		if !strings.Contains(final, want) {
+			t.Errorf("poll post lacks %q:\n%s", want, final)
+		}
+	}
+}
+
+// TestMattermostHiddenResults: no counts until the poll closes; a voter is
+// told their own vote; closing shows the counts.
+func TestMattermostHiddenResults(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db")
+	id := pollID(t, s.command(anna, `/poll "Nieuwe voorzitter?" Anna Bram --verborgen`).Text)
+	post := mm.Posts()[0].Id
+	if text := s.click(post, 1, bram); !strings.Contains(text, "Jouw stem op „Nieuwe voorzitter?”: **Bram**") {
+		t.Errorf("own vote in a hidden poll = %q", text)
+	}
+	s.click(post, 1, cato)
+	s.click(post, 0, anna)
+	s.waitPost(post, "3 stemmers")
+	open := mm.Post(post).Message
+	if strings.Contains(open, "stem (") || strings.Contains(open, "stemmen (") || strings.Contains(open, "Bram Jansen") {
+		t.Errorf("an open hidden poll shows results:\n%s", open)
+	}
+	if !strings.Contains(open, "verborgen tot de peiling sluit") {
+		t.Errorf("an open hidden poll does not say its results are hidden:\n%s", open)
+	}
+	if r := s.command(anna, "/poll export "+id).Text; !strings.Contains(r, "verborgen") {
+		t.Errorf("export of an open hidden poll: %q", r)
+	}
+	mine := s.button(post, "pollmine")
+	if text := s.click(post, mine, cato); !strings.Contains(text, "**Bram**") {
+		t.Errorf("Mijn stem = %q", text)
+	}
+	if r := s.command(anna, "/poll sluit "+id).Text; !strings.Contains(r, "is gesloten") {
+		t.Fatalf("close: %q", r)
+	}
+	s.waitPost(post, "(gesloten)")
+	closed := mm.Post(post).Message
+	for _, want := range []string{"2 stemmen (67%)", "1 stem (33%)", "Bram Jansen", "Cato"} {
+		if !strings.Contains(closed, want) {
+			t.Errorf("closed hidden poll lacks %q:\n%s", want, closed)
+		}
+	}
+}
+
+// TestMattermostReopenDeleteAndWhoMay: reopen and delete through the
+// buttons of a closed poll (delete asks first), another user refused, an
+// admin from KRING_ADMINS allowed.
+func TestMattermostReopenDeleteAndWhoMay(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db", func(c *Config) { c.Admins = "slack:U1,mattermost:" + cato })
+	id := pollID(t, s.command(anna, `/poll "Kennistafel in maart?" Ja Nee`).Text)
+	post := mm.Posts()[0].Id
+	s.click(post, 0, bram)
+
+	// Bram may not close Anna's poll, by button or by command.
+	s.confirm(post, s.button(post, "pollclose"), bram)
+	s.waitEphemeral(bram, "Alleen de maker (Anna de Vries) of een beheerder kan dat doen.")
+	if r := s.command(bram, "/poll sluit "+id).Text; !strings.Contains(r, "Alleen de maker") {
+		t.Errorf("bram closing by command: %q", r)
+	}
+	if p, _ := s.poll(id); p.Closed {
+		t.Fatal("another user closed the poll")
+	}
+
+	// Anna closes it with the button, after confirming.
+	s.confirm(post, s.button(post, "pollclose"), anna)
+	if p, _ := s.poll(id); !p.Closed {
+		t.Fatal("not closed after confirming")
+	}
+	s.waitEphemeral(anna, "is gesloten")
+
+	// A closed poll has Heropenen and Verwijderen; Bram may do neither.
+	reopen := s.waitButton(post, "pollreopen")
+	if text := s.click(post, reopen, bram); !strings.Contains(text, "Alleen de maker") {
+		t.Errorf("bram reopening: %q", text)
+	}
+	if p, _ := s.poll(id); !p.Closed {
+		t.Fatal("another user reopened the poll")
+	}
+	// Cato is an admin: she reopens it, and it takes votes again.
+	if text := s.click(post, reopen, cato); !strings.Contains(text, "is weer open") {
+		t.Errorf("admin reopening: %q", text)
+	}
+	if p, _ := s.poll(id); p.Closed {
+		t.Fatal("not reopened")
+	}
+	s.waitButton(post, "pollvote")
+	s.click(post, 1, cato)
+	if _, b := s.poll(id); len(b) != 2 {
+		t.Errorf("ballots after reopening = %+v", b)
+	}
+
+	// Cato closes it again by command, then deletes it with the button.
+	if r := s.command(cato, "/poll sluit "+id).Text; !strings.Contains(r, "is gesloten") {
+		t.Fatalf("admin closing: %q", r)
+	}
+	del := s.waitButton(post, "polldelete")
+	s.confirm(post, del, bram)
+	s.waitEphemeral(bram, "Alleen de maker")
+	if _, _, err := s.app.stores.Polls.Get(t.Context(), id); err != nil {
+		t.Fatalf("another user deleted the poll: %v", err)
+	}
+	s.confirm(post, del, cato)
+	if _, _, err := s.app.stores.Polls.Get(t.Context(), id); err == nil {
+		t.Fatal("still there after the admin confirmed deleting it")
+	}
+	s.waitPost(post, "is verwijderd door Cato")
+	if n := len(mattermosttest.Actions(mm.Post(post))); n != 0 {
+		t.Errorf("a deleted poll's post still has %d buttons", n)
+	}
+	if r := s.command(anna, "/poll heropen "+id).Text; !strings.Contains(r, "Ik vind geen peiling") {
+		t.Errorf("reopening a deleted poll: %q", r)
+	}
+}
+
+// TestMattermostPollList: /poll lijst lists the open polls of the channel
+// with their voters, not closed ones nor another channel's.
+func TestMattermostPollList(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db")
+	if r := s.command(anna, "/poll lijst").Text; !strings.Contains(r, "Er zijn geen open peilingen") {
+		t.Errorf("empty list: %q", r)
+	}
+	lunch := pollID(t, s.command(anna, `/poll "Lunch?" Pizza Soep`).Text)
+	s.click(mm.Posts()[0].Id, 0, bram)
+	s.click(mm.Posts()[0].Id, 1, cato)
+	pollID(t, s.command(bram, `/poll "Datum?" ma di`).Text)
+	closed := pollID(t, s.command(bram, `/poll "Oud?" ja nee`).Text)
+	s.command(bram, "/poll sluit "+closed)
+	other := "other000000000000000000000"
+	pollID(t, s.commandIn(other, anna, `/poll "Elders?" ja nee`).Text)
+
+	list := s.command(cato, "/poll lijst").Text
+	for _, want := range []string{"2 open peilingen in dit kanaal", "Lunch?", "2 stemmers", "ID `" + lunch + "`", "Datum?", "0 stemmers"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("list lacks %q:\n%s", want, list)
+		}
+	}
+	for _, not := range []string{"Oud?", "Elders?"} {
+		if strings.Contains(list, not) {
+			t.Errorf("list shows %q:\n%s", not, list)
+		}
+	}
+	if r := s.command(cato, "/poll list").Text; r != list {
+		t.Errorf("/poll list = %q, /poll lijst = %q", r, list)
+	}
+}
+
+// TestMattermostPollInEnglish: after /kring taal en the team's polls,
+// replies and dialogs are in English.
+func TestMattermostPollInEnglish(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db")
+	if r := s.command(anna, "/kring taal en").Text; !strings.Contains(r, "kring speaks English in this workspace") {
+		t.Fatalf("/kring taal en: %q", r)
+	}
+	r := s.command(anna, `/poll "Lunch?" Pizza Soup --votes=2`).Text
+	if !strings.Contains(r, "Your poll is in the channel") {
+		t.Errorf("poll reply: %q", r)
+	}
+	id := pollID(t, r)
+	post := mm.Posts()[0].Id
+	if labels := actionNames(mm.Post(post)); !slices.Contains(labels, "Close") {
+		t.Errorf("buttons = %q", labels)
+	}
+	s.click(post, 0, bram)
+	s.click(post, 1, bram)
+	if text := s.click(post, 0, bram); text != "" {
+		t.Errorf("taking a vote back answered %q", text)
+	}
+	s.click(post, 0, anna)
+	s.waitPost(post, "2 voters")
+	for _, want := range []string{"1 vote (50%)", "up to 2 votes per person", "by Anna de Vries"} {
+		if !strings.Contains(mm.Post(post).Message, want) {
+			t.Errorf("English poll post lacks %q:\n%s", want, mm.Post(post).Message)
+		}
+	}
+	n := len(mm.Dialogs())
+	s.click(post, s.button(post, "pollclose"), anna)
+	if ds := mm.Dialogs(); len(ds) != n+1 || ds[n].Dialog.Title != "Close the poll?" || ds[n].Dialog.SubmitLabel != "Close" {
+		t.Errorf("confirmation dialog = %+v", ds[n:])
+	}
+	if r := s.command(bram, "/poll sluit "+id).Text; !strings.Contains(r, "Only its creator (Anna de Vries)") {
+		t.Errorf("another user closing: %q", r)
+	}
+}
+
+func actionNames(p *model.Post) []string {
+	var out []string
+	for _, a := range mattermosttest.Actions(p) {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// TestMattermostBotNotInChannel: a poll in a channel the bot is not a
+// member of (Mattermost answers 403) gets a Dutch reply saying how to add
+// the bot, and leaves no poll behind.
+func TestMattermostBotNotInChannel(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mmUsers(mm)
+	private := "private0000000000000000000"
+	mm.Outsider(private)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db")
+	r := s.commandIn(private, anna, `/poll "Geheim overleg?" ja nee`).Text
+	for _, want := range []string{"Ik mag in dit kanaal (nog) niet posten", "/invite @kring"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("reply lacks %q: %q", want, r)
+		}
+	}
+	if n := mm.Count(http.MethodPost, "/api/v4/posts"); n != 1 {
+		t.Errorf("%d post attempts, want 1", n)
+	}
+	polls, err := s.app.stores.Polls.List(t.Context(), bot.Where{Platform: bot.Mattermost, Team: mm.TeamID, Channel: private})
+	if err != nil || len(polls) != 0 {
+		t.Errorf("polls left in the channel: %+v, %v", polls, err)
+	}
+	if r := s.commandIn(private, anna, "/poll lijst").Text; !strings.Contains(r, "Er zijn geen open peilingen") {
+		t.Errorf("list: %q", r)
+	}
+}
