@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
+	"github.com/kringbot/kring/bot/kring"
 	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
@@ -28,9 +30,13 @@ import (
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
+// testAdmin is the user the harness lists in KRING_ADMINS.
+const testAdmin = "UADMIN"
+
 // harness is kring's Slack side wired as kring serve wires it: a Mux with
-// the real poll feature on a bbolt store, the Adapter, its HTTP endpoints,
-// and a stand-in for Slack's Web API.
+// the real poll and /kring features on a bbolt store (testAdmin in
+// KRING_ADMINS), the Adapter, its HTTP endpoints, and a stand-in for
+// Slack's Web API.
 type harness struct {
 	t     testing.TB
 	api   *standin
@@ -38,8 +44,12 @@ type harness struct {
 	srv   *httptest.Server
 	polls poll.Store
 	mux   *bot.Mux
-	n     atomic.Int64
-	run   string // makes trigger ids unique across runs sharing a store
+	// clock is the features' clock and runner runs their due jobs; a
+	// test moves the one on and calls RunDue on the other.
+	clock  *bottest.Clock
+	runner *schedule.Runner
+	n      atomic.Int64
+	run    string // makes trigger ids unique across runs sharing a store
 }
 
 func newHarness(t testing.TB, tweak func(*Config)) *harness {
@@ -62,8 +72,14 @@ func newHarnessOn(t testing.TB, polls poll.Store, jobs schedule.Store, settings 
 	}
 	mux := &bot.Mux{Settings: settings, Log: log}
 	posters := bot.Posters{}
-	poll.New(poll.Config{Store: polls, Jobs: jobs, Poster: posters, Secret: "test", Log: log, Locale: mux.Locale}).Register(mux, nil)
-	h := &harness{t: t, api: newStandin(t), polls: polls, mux: mux, run: bot.NewID(4)}
+	clock := bottest.NewClock(time.Now())
+	runner := &schedule.Runner{Store: jobs, Clock: clock, Log: log}
+	poll.New(poll.Config{
+		Store: polls, Jobs: jobs, Poster: posters, Clock: clock, Secret: "test", Log: log, Locale: mux.Locale,
+		Admins: bot.ParseAdmins(bot.Slack + ":" + testAdmin),
+	}).Register(mux, runner)
+	kring.New(settings, mux).Register(mux)
+	h := &harness{t: t, api: newStandin(t), polls: polls, mux: mux, clock: clock, runner: runner, run: bot.NewID(4)}
 	cfg := Config{
 		SigningSecret: testSecret,
 		BotToken:      "xoxb-test",
@@ -194,7 +210,8 @@ func (h *harness) clickPayload(user, channel, ts string, b *slack.ButtonBlockEle
 		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
 		"trigger_id":   fmt.Sprintf("trig-click-%s-%d", h.run, n),
 		"channel":      map[string]any{"id": channel, "name": "algemeen"},
-		"message":      map[string]any{"type": "message", "ts": ts, "text": "poll"},
+		"message":      h.messageEcho(ts),
+		"state":        map[string]any{"values": map[string]any{}},
 		"response_url": h.api.URL + "/respond/click-" + strconv.FormatInt(n, 10),
 		"actions": []map[string]any{{
 			"type":      "button",
@@ -210,6 +227,21 @@ func (h *harness) clickPayload(user, channel, ts string, b *slack.ButtonBlockEle
 		h.t.Fatal(err)
 	}
 	return js
+}
+
+// messageEcho is the message at ts as Slack echoes it in a click's
+// payload: its latest text and blocks as kring posted or updated them.
+func (h *harness) messageEcho(ts string) map[string]any {
+	m := map[string]any{"type": "message", "ts": ts, "user": "UBOT", "bot_id": "B1", "text": "poll"}
+	for _, c := range h.api.recorded("chat.postMessage", "chat.update") {
+		if c.TS == ts && c.Method == "chat.postMessage" || c.Method == "chat.update" && c.Form.Get("ts") == ts {
+			m["text"] = c.Form.Get("text")
+			if raw := c.Form.Get("blocks"); raw != "" {
+				m["blocks"] = json.RawMessage(raw)
+			}
+		}
+	}
+	return m
 }
 
 func (h *harness) click(user, channel, ts string, b *slack.ButtonBlockElement) int {

@@ -18,6 +18,7 @@ import (
 // call is one request the Web API stand-in received.
 type call struct {
 	Method string // "chat.postMessage", or "respond" for a response_url, "upload" for a file body
+	Path   string // the URL path called, telling one response_url from another
 	Form   url.Values
 	Body   []byte
 	At     time.Time
@@ -143,7 +144,7 @@ func contains(xs []string, x string) bool {
 
 func (s *standin) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	c := call{Body: body, At: time.Now()}
+	c := call{Body: body, At: time.Now(), Path: r.URL.Path}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		c.Form, _ = url.ParseQuery(string(body))
 	} else {
