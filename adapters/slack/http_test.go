@@ -196,7 +196,12 @@ func TestBusyPoll(t *testing.T) {
 		sem  = make(chan struct{}, 100)
 		from = time.Now()
 	)
+	// The clicks arrive spread over one second, as 200 people clicking
+	// within a second do.
+	tick := time.NewTicker(time.Second / clicks)
+	defer tick.Stop()
 	for i := range clicks {
+		<-tick.C
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -221,8 +226,8 @@ func TestBusyPoll(t *testing.T) {
 		t.Errorf("slowest click answered in %v, want < 3s", worst)
 	}
 	t.Logf("%d clicks in %v; ack p50 %v p99 %v max %v", clicks, spent, lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
-	if spent > time.Second {
-		t.Logf("note: the clicks took %v to send, more than the one second aimed at", spent)
+	if spent > 1500*time.Millisecond {
+		t.Logf("note: sending the clicks and reading their answers took %v", spent)
 	}
 	_, ballots := h.pollState()
 	if len(ballots) != clicks {

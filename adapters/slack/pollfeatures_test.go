@@ -294,7 +294,7 @@ func TestSlackHiddenPoll(t *testing.T) {
 	last := h.settled(ts, "the closed poll with its result", func(s string) bool { return strings.Contains(s, "(gesloten)") })
 	containsAll(t, "closed hidden poll", last.text(t), " 2 stemmen (67%)", " 1 stem (33%)", "Name U2, Name U4", "Name U3")
 	reply = h.say("U1", "C1", "/poll", "export "+p.ID)
-	containsAll(t, "export after closing", reply.all(), "staat in het kanaal")
+	containsAll(t, "export after closing", reply.all(), "staat in dit gesprek")
 }
 
 // TestSlackCloseReopenDelete: the close and delete buttons ask for

@@ -46,6 +46,11 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	}
 	defer a.close()
 
+	if m.Config.ActionSecret == "" {
+		log.Warn("KRING_ACTION_SECRET is not set: anonymous polls keep their ballots under a hash with an empty key, " +
+			"which anyone who can read the store can recompute from user ids. Set it to a long random value " +
+			"(openssl rand -hex 32) before the first anonymous poll, and keep it: changing it loses track of who voted")
+	}
 	srv := server.New(log)
 	a.mux.Observe = srv.Metrics.Observe
 	srv.AddCheck(server.Check{Name: "store (" + a.stores.Backend() + ")", Func: a.stores.Ping})
