@@ -557,13 +557,18 @@ func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
 	if err != nil {
 		return fmt.Errorf("closing job: get poll %s: %w", id, err)
 	}
-	if p.Closed || !p.Closes.Equal(j.Due) {
-		return nil // closed by hand, or its closing time moved
+	if !p.Closes.Equal(j.Due) || p.Closed && p.ClosedAt.Before(j.Due) {
+		return nil // its closing time moved, or closed by hand before it
 	}
-	if err := f.c.Store.SetClosed(ctx, id, true, f.c.Clock.Now()); err != nil {
-		return fmt.Errorf("closing job: close poll %s: %w", id, err)
+	// A poll closed at or after its time may have been closed by an earlier
+	// run of this job that failed before the message and the notice went
+	// out; this run finishes them.
+	if !p.Closed {
+		if err := f.c.Store.SetClosed(ctx, id, true, f.c.Clock.Now()); err != nil {
+			return fmt.Errorf("closing job: close poll %s: %w", id, err)
+		}
+		p.Closed, p.ClosedAt = true, f.c.Clock.Now()
 	}
-	p.Closed, p.ClosedAt = true, f.c.Clock.Now()
 	locale := bot.DefaultLocale
 	if f.c.Locale != nil {
 		locale = f.c.Locale(ctx, p.Where)

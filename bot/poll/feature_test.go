@@ -363,3 +363,29 @@ func TestConcurrentClicksEndWithTheRightMessage(t *testing.T) {
 		t.Errorf("%d poster calls for 300 clicks", n)
 	}
 }
+
+func TestClosingJobRetriedAfterFailureStillAnnounces(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	ref, m := fx.posted(t)
+	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+	fx.clock.Advance(2 * time.Hour)
+	// The platform fails while the poll closes: the store has it closed,
+	// but neither the message nor the notice went out.
+	fx.poster.Err = fmt.Errorf("platform down")
+	if n, _ := fx.runner.RunDue(context.Background()); n != 0 {
+		t.Fatalf("closing job counted as done while the platform failed")
+	}
+	fx.poster.Err = nil
+	fx.clock.Advance(2 * time.Minute) // the lease runs out: the job is retried
+	if n, err := fx.runner.RunDue(context.Background()); n != 1 || err != nil {
+		t.Fatalf("retry ran %d jobs (%v)", n, err)
+	}
+	if !strings.Contains(text(mustMessage(t, fx, ref)), "gesloten") {
+		t.Fatalf("poll message not updated after the retry: %s", text(mustMessage(t, fx, ref)))
+	}
+	_, last := fx.posted(t)
+	if !strings.Contains(text(last), "is gesloten (1 stemmer)") {
+		t.Fatalf("closing notice lost after the retry; last post: %s", text(last))
+	}
+}
