@@ -287,9 +287,16 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 	if err := f.c.Store.SetClosed(ctx, p.ID, closed, f.c.Clock.Now()); err != nil {
 		return nil, fmt.Errorf("set poll %s closed=%v: %w", p.ID, closed, err)
 	}
-	if closed && f.c.Jobs != nil {
+	switch {
+	case f.c.Jobs == nil:
+	case closed:
 		if err := f.c.Jobs.Cancel(ctx, jobClose+":"+p.ID); err != nil {
 			f.c.Log.Error("cancel closing job", "poll", p.ID, "err", err)
+		}
+	case p.Closes.After(f.c.Clock.Now()):
+		// Reopened before its closing time: that time holds again.
+		if err := f.c.Jobs.Put(ctx, closeJob(p)); err != nil {
+			return nil, fmt.Errorf("schedule closing of reopened poll %s: %w", p.ID, err)
 		}
 	}
 	if err := f.refresh(ctx, p.ID, locale); err != nil {

@@ -389,3 +389,27 @@ func TestClosingJobRetriedAfterFailureStillAnnounces(t *testing.T) {
 		t.Fatalf("closing notice lost after the retry; last post: %s", text(last))
 	}
 }
+
+func TestReopenedPollStillClosesAtItsTime(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	ref, m := fx.posted(t)
+	id := pollID(t, m)
+	if r := fx.command("anna", "sluit "+id); !strings.Contains(replyText(r), "Lunch?") {
+		t.Fatalf("close: %q", replyText(r))
+	}
+	if r := fx.command("anna", "heropen "+id); !strings.Contains(replyText(r), "Lunch?") {
+		t.Fatalf("reopen: %q", replyText(r))
+	}
+	if !strings.Contains(text(mustMessage(t, fx, ref)), "sluit") {
+		t.Fatalf("reopened poll does not show its closing time: %s", text(mustMessage(t, fx, ref)))
+	}
+	fx.clock.Advance(2 * time.Hour)
+	if _, err := fx.runner.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p, _, _ := fx.store.Get(context.Background(), id)
+	if !p.Closed {
+		t.Fatal("a reopened poll shows its closing time but stays open after it")
+	}
+}
