@@ -413,3 +413,23 @@ func TestReopenedPollStillClosesAtItsTime(t *testing.T) {
 		t.Fatal("a reopened poll shows its closing time but stays open after it")
 	}
 }
+
+func TestReopenedAfterClosingTimeDoesNotPromiseIt(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	ref, m := fx.posted(t)
+	id := pollID(t, m)
+	fx.clock.Advance(2 * time.Hour)
+	if _, err := fx.runner.RunDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := fx.command("anna", "heropen "+id); !strings.Contains(replyText(r), "Lunch?") {
+		t.Fatalf("reopen: %q", replyText(r))
+	}
+	if got := text(mustMessage(t, fx, ref)); strings.Contains(got, "sluit ") {
+		t.Fatalf("reopened poll promises a closing time that has passed: %s", got)
+	}
+	if got := replyText(fx.command("anna", "lijst")); strings.Contains(got, "sluit ") {
+		t.Fatalf("list promises a closing time that has passed: %s", got)
+	}
+}

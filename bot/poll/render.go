@@ -180,7 +180,7 @@ func (v view) facts(p *Poll, t Tally) []string {
 	switch {
 	case p.Closed && !p.ClosedAt.IsZero():
 		facts = append(facts, tr.S("poll.fact.closed_at", "When", tr.FormatTime(p.ClosedAt, v.now, v.loc)))
-	case !p.Closed && !p.Closes.IsZero():
+	case !p.Closed && p.Closes.After(v.now): // a poll reopened after it is open for good
 		facts = append(facts, tr.S("poll.fact.closes", "When", tr.FormatTime(p.Closes, v.now, v.loc)))
 	}
 	facts = append(facts, tr.S("poll.fact.by", "Name", bot.Escape(p.Creator.Label())), tr.S("poll.fact.id", "ID", p.ID))
@@ -196,7 +196,7 @@ func (v view) list(polls []*Poll, counts map[string]int) bot.Message {
 	var lines []string
 	for _, p := range polls {
 		line := tr.S("poll.list.item", "Question", bot.Escape(p.Question), "ID", p.ID, "Voters", tr.N("poll.voters", counts[p.ID]))
-		if !p.Closes.IsZero() {
+		if p.Closes.After(v.now) {
 			line += " · " + tr.S("poll.fact.closes", "When", tr.FormatTime(p.Closes, v.now, v.loc))
 		}
 		lines = append(lines, line)
