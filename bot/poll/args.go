@@ -229,7 +229,9 @@ func parseDate(s string, loc *time.Location) (time.Time, error) {
 			continue
 		}
 		if !strings.Contains(layout, "15") {
-			t = t.Add(24*time.Hour - time.Minute) // a date alone: until the end of that day
+			// A date alone: until the end of that day, on the wall clock
+			// (a day on which the clocks change is not 24 hours long).
+			t = time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 0, 0, loc)
 		}
 		return t, nil
 	}

@@ -141,6 +141,9 @@ func TestParseWhen(t *testing.T) {
 		{"20-1-2026", time.Date(2026, 1, 20, 23, 59, 0, 0, ams)},
 		{"2026-01-20 10:00", time.Date(2026, 1, 20, 10, 0, 0, 0, ams)},
 		{"2026-01-20T10:00", time.Date(2026, 1, 20, 10, 0, 0, 0, ams)},
+		// Days on which the clocks change still end at 23:59 on the wall.
+		{"2026-03-29", time.Date(2026, 3, 29, 23, 59, 0, 0, ams)},
+		{"2026-10-25", time.Date(2026, 10, 25, 23, 59, 0, 0, ams)},
 	}
 	for _, tt := range tests {
 		got, err := parseWhen(tt.in, now, ams)
