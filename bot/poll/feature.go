@@ -173,21 +173,28 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 	if err != nil {
 		return nil, fmt.Errorf("create poll: %w", err)
 	}
-	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(req.Locale).message(p, nil))
-	if err != nil {
-		// Nobody can see or vote on a poll that was never posted.
+	// Nobody can see or vote on a poll that was never posted.
+	unpost := func() {
 		if derr := f.c.Store.Delete(ctx, p.ID); derr != nil {
 			f.c.Log.Error("remove unposted poll", "poll", p.ID, "err", derr)
 		}
+	}
+	// The closing is scheduled before the poll is posted: a posted poll
+	// that says when it closes must close then. A job whose poll is gone
+	// does nothing.
+	if !p.Closes.IsZero() && f.c.Jobs != nil {
+		if err := f.c.Jobs.Put(ctx, closeJob(p)); err != nil {
+			unpost()
+			return nil, fmt.Errorf("schedule closing of poll %s: %w", p.ID, err)
+		}
+	}
+	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(req.Locale).message(p, nil))
+	if err != nil {
+		unpost()
 		return nil, fmt.Errorf("post poll %s: %w", p.ID, err)
 	}
 	if err := f.c.Store.SetRef(ctx, p.ID, ref); err != nil {
 		return nil, fmt.Errorf("record message of poll %s: %w", p.ID, err)
-	}
-	if !p.Closes.IsZero() && f.c.Jobs != nil {
-		if err := f.c.Jobs.Put(ctx, closeJob(p)); err != nil {
-			return nil, fmt.Errorf("schedule closing of poll %s: %w", p.ID, err)
-		}
 	}
 	return bot.TextMessage(bot.T(req.Locale).S("poll.created", "ID", p.ID)), nil
 }

@@ -433,3 +433,28 @@ func TestReopenedAfterClosingTimeDoesNotPromiseIt(t *testing.T) {
 		t.Fatalf("list promises a closing time that has passed: %s", got)
 	}
 }
+
+// failingJobs is a schedule.Store whose Put fails, as when Redis goes away.
+type failingJobs struct{ schedule.Store }
+
+func (failingJobs) Put(context.Context, schedule.Job) error { return fmt.Errorf("store unreachable") }
+
+func TestPollWithClosingTimeIsNotPostedWhenItsClosingCannotBeScheduled(t *testing.T) {
+	fx := setup(t)
+	mux := &bot.Mux{}
+	poll.New(poll.Config{Store: fx.store, Jobs: failingJobs{fx.jobs}, Poster: fx.poster, Clock: fx.clock}).Register(mux, nil)
+	r := mux.ServeCommand(context.Background(), &bot.Request{
+		Where: fx.where, User: bot.User{ID: "anna", Name: "Anna"}, Command: "/poll", Text: `Lunch? Pizza Soep --sluit=2u`,
+	})
+	if r.Message == nil {
+		t.Fatal("no reply when scheduling the closing failed")
+	}
+	for _, c := range fx.poster.Calls() {
+		if c.Method == "Post" {
+			t.Fatalf("a poll that will never close was posted: %s", text(c.Message))
+		}
+	}
+	if polls, _ := fx.store.List(context.Background(), fx.where); len(polls) != 0 {
+		t.Fatalf("%d polls left in the store", len(polls))
+	}
+}
