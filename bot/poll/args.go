@@ -172,7 +172,7 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 		if len([]rune(o)) > MaxOptionLen {
 			return sp, bot.Errorf("poll.err.option_too_long", "Max", MaxOptionLen, "Option", bot.Escape(bot.Truncate(o, 40)))
 		}
-		k := normalLabel(o)
+		k := FoldLabel(o)
 		if seen[k] {
 			return sp, bot.Errorf("poll.err.duplicate_option", "Option", bot.Escape(o))
 		}
@@ -181,8 +181,20 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 	return sp, nil
 }
 
-// normalLabel is the form in which two option labels count as the same.
-func normalLabel(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// FoldLabel is the form in which two option labels count as the same:
+// trimmed, and each letter folded to one case (as strings.EqualFold
+// compares). Every Store's duplicate check uses it, as does /poll itself.
+func FoldLabel(s string) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(s) {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
 
 var relative = regexp.MustCompile(`^(\d{1,4})\s*(m|min|minuten|minutes|u|h|uur|hour|hours|d|dag|dagen|day|days|w|week|weken|weeks)$`)
 

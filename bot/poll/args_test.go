@@ -109,6 +109,7 @@ func TestParseCreateErrors(t *testing.T) {
 		{`Vraag? Ja Nee --stemmen=veel`, "poll.err.votes_value"},
 		{`Vraag? Ja Nee --stemmen`, "poll.err.votes_value"},
 		{`Vraag? Ja ja`, "poll.err.duplicate_option"},
+		{`Vraag? Soep ſOEP`, "poll.err.duplicate_option"}, // folded as the stores fold (ſ is s)
 		{`Vraag? Ja ""`, "poll.err.empty_option"},
 		{`Vraag? Ja Nee --sluit=gisteren`, "poll.err.close_value"},
 		{`Vraag? Ja Nee --sluit=2020-01-01`, "poll.err.close_past"},

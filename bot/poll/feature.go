@@ -564,7 +564,7 @@ func (f *Feature) addOption(ctx context.Context, act *bot.Action) (*bot.Message,
 // closeJob closes a poll at its closing time and says so in its channel.
 func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
 	id := string(j.Payload)
-	p, ballots, err := f.c.Store.Get(ctx, id)
+	p, _, err := f.c.Store.Get(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil // deleted before it closed
 	}
@@ -593,6 +593,11 @@ func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
 	first, err := f.c.Jobs.Once(ctx, j.Key()+":notice", 7*24*time.Hour)
 	if err != nil || !first {
 		return err
+	}
+	// Count after closing, so a vote that landed just before it is in.
+	_, ballots, err := f.c.Store.Get(ctx, id)
+	if err != nil {
+		return fmt.Errorf("closing job: count poll %s: %w", id, err)
 	}
 	t := Count(p, ballots)
 	tr := bot.T(locale)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kringbot/kring/bot"
@@ -189,7 +188,7 @@ func (s *Polls) Vote(ctx context.Context, id, voter, name string, option int) (p
 
 // sameLabel reports whether two option labels count as one.
 func sameLabel(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	return poll.FoldLabel(a) == poll.FoldLabel(b)
 }
 
 // AddOption appends an option in one write transaction.

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/poll"
@@ -143,21 +141,6 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return channel
 `)
 
-// foldLabel maps labels that strings.EqualFold finds equal, after
-// trimming surrounding space, to the same string: each rune becomes the
-// smallest rune of its case-folding orbit.
-func foldLabel(s string) string {
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(s) {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		b.WriteRune(least)
-	}
-	return b.String()
-}
-
 func boolField(b bool) string {
 	if b {
 		return "1"
@@ -205,7 +188,7 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 	}
 	labels := make([]string, len(options))
 	for i, o := range options {
-		labels[i] = foldLabel(o.Label)
+		labels[i] = poll.FoldLabel(o.Label)
 	}
 	labelsJSON, err := json.Marshal(labels)
 	if err != nil {
@@ -352,7 +335,7 @@ func (p *Polls) AddOption(ctx context.Context, id string, o poll.Option) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("add option to poll %s: encode: %w", id, err)
 	}
-	labelJSON, err := json.Marshal(foldLabel(o.Label))
+	labelJSON, err := json.Marshal(poll.FoldLabel(o.Label))
 	if err != nil {
 		return 0, fmt.Errorf("add option to poll %s: encode: %w", id, err)
 	}
