@@ -1,0 +1,63 @@
+package storagetest
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/poll"
+)
+
+// BenchPollID is the poll the vote benchmarks vote on.
+const BenchPollID = "bench"
+
+// CreateBenchPoll stores the five-option poll the vote benchmarks use.
+func CreateBenchPoll(tb testing.TB, s poll.Store, anonymous bool) {
+	tb.Helper()
+	p := &poll.Poll{
+		ID: BenchPollID, Where: bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"},
+		Question: "Lunch?", MaxVotes: 1, Anonymous: anonymous, Created: time.Date(2026, 3, 19, 10, 0, 0, 0, time.UTC),
+		Options: []poll.Option{{Label: "Pizza"}, {Label: "Soep"}, {Label: "Salade"}, {Label: "Broodjes"}, {Label: "Sushi"}},
+	}
+	if err := s.Create(tb.Context(), p); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkVote casts votes one at a time, each by a new voter, on a fresh
+// bench poll, and returns how many it cast.
+func BenchmarkVote(b *testing.B, s poll.Store) int {
+	CreateBenchPoll(b, s, false)
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := s.Vote(ctx, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", i%5); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	return i
+}
+
+// BenchmarkVoteParallel casts votes from many goroutines at once, as a
+// burst of people clicking does, and returns how many it cast.
+func BenchmarkVoteParallel(b *testing.B, s poll.Store) int {
+	CreateBenchPoll(b, s, false)
+	ctx := b.Context()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16) // voters are people clicking, not CPU-bound work
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := s.Vote(ctx, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", int(i%5)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	return int(n.Load())
+}
