@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -47,24 +46,34 @@ func (a *Adapter) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 	return body, true
 }
 
-// serveCommands answers POST /slack/commands.
-func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
+// readSignedForm is readSigned for Slack's form-encoded requests: it also
+// parses the body, answering 400 when it is no form.
+func (a *Adapter) readSignedForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	body, ok := a.readSigned(w, r)
 	if !ok {
-		return
+		return nil, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		http.Error(w, "malformed form body", http.StatusBadRequest)
+		return nil, false
+	}
+	return form, true
+}
+
+// serveCommands answers POST /slack/commands.
+func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
+	form, ok := a.readSignedForm(w, r)
+	if !ok {
 		return
 	}
 	if form.Get("ssl_check") == "1" {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	// The form is parsed already; SlashCommandParse reads it from there.
 	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(body))
-	r2.Form, r2.PostForm = nil, nil
+	r2.Form, r2.PostForm = form, form
 	sc, err := slack.SlashCommandParse(r2)
 	if err != nil {
 		http.Error(w, "malformed slash command", http.StatusBadRequest)
@@ -76,13 +85,8 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 
 // serveInteractions answers POST /slack/interactions.
 func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.readSigned(w, r)
+	form, ok := a.readSignedForm(w, r)
 	if !ok {
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		http.Error(w, "malformed form body", http.StatusBadRequest)
 		return
 	}
 	payload := form.Get("payload")
