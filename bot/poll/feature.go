@@ -42,6 +42,12 @@ type Config struct {
 	// Locale tells a workspace's language, for work done without a request
 	// (a poll closing on time); nil means Dutch. bot.Mux.Locale fits.
 	Locale func(ctx context.Context, where bot.Where) string
+	// Settle, when above zero, renders a poll's message once more this long
+	// after its last change in this process. Several kring processes on one
+	// store each update the message, and their updates can land out of
+	// order; the settling render comes after the burst, so the state that
+	// lands last is the final one. Zero (one process) leaves it out.
+	Settle time.Duration
 }
 
 // Feature is /poll.
@@ -49,8 +55,11 @@ type Feature struct {
 	c Config
 
 	mu        sync.Mutex
-	rendering map[string]bool // poll ids whose message a caller is rendering
-	dirty     map[string]bool // changed again while rendering
+	rendering map[string]bool        // poll ids whose message a caller is rendering
+	dirty     map[string]bool        // changed again while rendering
+	settling  map[string]*time.Timer // pending settling renders, by poll id
+	stopped   bool
+	wg        sync.WaitGroup // settling renders under way
 }
 
 // New returns the poll feature.
@@ -67,7 +76,20 @@ func New(c Config) *Feature {
 	if c.NewID == nil {
 		c.NewID = newID
 	}
-	return &Feature{c: c, rendering: map[string]bool{}, dirty: map[string]bool{}}
+	return &Feature{c: c, rendering: map[string]bool{}, dirty: map[string]bool{}, settling: map[string]*time.Timer{}}
+}
+
+// Close stops the settling renders still pending and waits for those
+// under way. Call it before the Poster is closed.
+func (f *Feature) Close() {
+	f.mu.Lock()
+	f.stopped = true
+	for id, t := range f.settling {
+		t.Stop()
+		delete(f.settling, id)
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
 }
 
 // Job kinds.
@@ -241,6 +263,14 @@ func (f *Feature) mayManage(p *Poll, platform string, u bot.User) bool {
 // more. So the last render always starts after the last change, and its
 // state is the one that lands, whatever order the clicks finished in.
 func (f *Feature) refresh(ctx context.Context, id, locale string) error {
+	err := f.renderFolded(ctx, id, locale)
+	if err == nil {
+		f.settle(id, locale)
+	}
+	return err
+}
+
+func (f *Feature) renderFolded(ctx context.Context, id, locale string) error {
 	f.mu.Lock()
 	if f.rendering[id] {
 		f.dirty[id] = true
@@ -261,6 +291,38 @@ func (f *Feature) refresh(ctx context.Context, id, locale string) error {
 		f.dirty[id] = false
 		f.mu.Unlock()
 	}
+}
+
+// settle (re)arms the poll's settling render; see Config.Settle.
+func (f *Feature) settle(id, locale string) {
+	if f.c.Settle <= 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return
+	}
+	if t, ok := f.settling[id]; ok && t.Stop() {
+		t.Reset(f.c.Settle)
+		return
+	}
+	f.settling[id] = time.AfterFunc(f.c.Settle, func() {
+		f.mu.Lock()
+		if f.stopped {
+			f.mu.Unlock()
+			return
+		}
+		delete(f.settling, id)
+		f.wg.Add(1)
+		f.mu.Unlock()
+		defer f.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := f.renderFolded(ctx, id, locale); err != nil && !errors.Is(err, ErrNotFound) {
+			f.c.Log.Error("settling render", "poll", id, "err", err)
+		}
+	})
 }
 
 func (f *Feature) render(ctx context.Context, id, locale string) error {

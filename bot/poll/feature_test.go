@@ -458,3 +458,66 @@ func TestPollWithClosingTimeIsNotPostedWhenItsClosingCannotBeScheduled(t *testin
 		t.Fatalf("%d polls left in the store", len(polls))
 	}
 }
+
+// heldPoster holds back its first Update until released, as a slow
+// network between one kring process and Slack would.
+type heldPoster struct {
+	*bottest.Poster
+	once    sync.Once
+	held    chan struct{}
+	release chan struct{}
+	landed  chan struct{}
+}
+
+func (p *heldPoster) Update(ctx context.Context, ref bot.Ref, m bot.Message) error {
+	first := false
+	p.once.Do(func() { first = true })
+	if !first {
+		return p.Poster.Update(ctx, ref, m)
+	}
+	close(p.held)
+	<-p.release
+	defer close(p.landed)
+	return p.Poster.Update(ctx, ref, m)
+}
+
+// Two kring processes share a store and update one message; the update of
+// an older state lands last. The settling render puts the final state back.
+func TestSettlingRenderFixesOutOfOrderUpdates(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep`)
+	ref, m := fx.posted(t)
+	pizza := button(t, m, "poll.vote", "1.")
+
+	held := &heldPoster{Poster: fx.poster, held: make(chan struct{}), release: make(chan struct{}), landed: make(chan struct{})}
+	other := &bot.Mux{}
+	second := poll.New(poll.Config{Store: fx.store, Poster: held, Clock: fx.clock, Settle: 20 * time.Millisecond})
+	second.Register(other, nil)
+	defer second.Close()
+
+	// Bert votes through the second process; its update stalls.
+	go other.ServeAction(context.Background(), &bot.Action{Where: fx.where, User: bot.User{ID: "bert", Name: "Bert"}, ID: pizza.ID, Value: pizza.Value, Ref: ref})
+	<-held.held
+	// Cor votes through the first process, which updates at once.
+	fx.click("cor", pizza, ref)
+	if m, _ := fx.poster.Message(ref); !strings.Contains(text(m), "2 stemmers") {
+		t.Fatalf("first process's update:\n%s", text(m))
+	}
+	close(held.release)
+	<-held.landed
+	if m, _ := fx.poster.Message(ref); !strings.Contains(text(m), "1 stemmer") {
+		t.Fatalf("the stale update did not land last:\n%s", text(m))
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m, _ := fx.poster.Message(ref)
+		if strings.Contains(text(m), "2 stemmers") && strings.Contains(text(m), "Bert, Cor") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the message never settled on the final state:\n%s", text(m))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

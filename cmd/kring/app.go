@@ -23,9 +23,12 @@ type app struct {
 	posters bot.Posters
 	mux     *bot.Mux
 	runner  *schedule.Runner
+	stop    func() // stops the features' background work
 }
 
-func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock) (*app, error) {
+// newApp opens the store and wires the features. serving is true for
+// kring serve, which may run beside other kring serve processes.
+func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, serving bool) (*app, error) {
 	locale, ok := bot.ParseLocale(m.Config.Locale)
 	if !ok {
 		return nil, fmt.Errorf("locale %q: kring speaks nl and en", m.Config.Locale)
@@ -47,10 +50,15 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock) (*
 		mux:     &bot.Mux{Settings: stores.Settings, DefaultLocale: locale, Log: log},
 		runner:  &schedule.Runner{Store: stores.Jobs, Clock: clock, Log: log},
 	}
-	registerFeatures(a.mux, a.runner, features{
+	settle := time.Duration(0)
+	if serving && stores.Backend() == "redis" {
+		// Several kring serve processes may share Redis; see poll.Config.Settle.
+		settle = 2 * time.Second
+	}
+	a.stop = registerFeatures(a.mux, a.runner, features{
 		polls: stores.Polls, jobs: stores.Jobs, settings: stores.Settings,
 		poster: a.posters, clock: clock, loc: loc, log: log,
-		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret,
+		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret, settle: settle,
 	})
 	return a, nil
 }
@@ -66,17 +74,21 @@ type features struct {
 	log      *slog.Logger
 	admins   bot.Admins
 	secret   string
+	settle   time.Duration
 }
 
 // registerFeatures puts every feature's commands and actions on mux and
 // its jobs on runner (nil: none). A new feature is added here, once, and
 // so reaches the shell, serve, the Slack manifest and Mattermost's setup.
-func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) {
-	poll.New(poll.Config{
+// The returned func stops the features' background work.
+func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) (stop func()) {
+	polls := poll.New(poll.Config{
 		Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
-		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale,
-	}).Register(mux, runner)
+		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Settle: f.settle,
+	})
+	polls.Register(mux, runner)
 	kring.New(f.settings, mux).Register(mux)
+	return polls.Close
 }
 
 // commands lists every slash command kring registers. Registering touches
@@ -88,6 +100,7 @@ func commands() []bot.Command {
 }
 
 func (a *app) close() {
+	a.stop()
 	if err := a.stores.Close(); err != nil {
 		a.log.Error("close store", "err", err)
 	}

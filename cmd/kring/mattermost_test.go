@@ -60,7 +60,7 @@ func startMattermostServe(t *testing.T, mm *mattermosttest.Server, store string,
 	}
 	log := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := m.newApp(ctx, log, bot.SystemClock{})
+	a, err := m.newApp(ctx, log, bot.SystemClock{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

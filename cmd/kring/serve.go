@@ -40,7 +40,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	log := m.logger(slog.LevelInfo)
-	a, err := m.newApp(ctx, log, bot.SystemClock{})
+	a, err := m.newApp(ctx, log, bot.SystemClock{}, true)
 	if err != nil {
 		return err
 	}
@@ -121,6 +121,7 @@ func serve(ctx context.Context, log *slog.Logger, srv *server.Server, l net.List
 		cancel()
 	}
 	wg.Wait()
+	a.stop() // the features' last renders go to the platforms' posters before these close
 	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer ccancel()
 	for _, p := range platforms {

@@ -16,7 +16,7 @@ func (m *Main) runShell(ctx context.Context, args []string) error {
 	}
 	clock := &shell.Clock{Base: bot.SystemClock{}}
 	log := m.logger(slog.LevelWarn)
-	a, err := m.newApp(ctx, log, clock)
+	a, err := m.newApp(ctx, log, clock, false)
 	if err != nil {
 		return err
 	}
