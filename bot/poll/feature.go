@@ -533,6 +533,13 @@ func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, erro
 	if err != nil {
 		return nil, err
 	}
+	if p.Ref.IsZero() && !act.Ref.IsZero() {
+		// Posted, but its message id was never recorded (the store failed
+		// right after posting): the click tells where it is.
+		if err := f.c.Store.SetRef(ctx, p.ID, act.Ref); err != nil {
+			return nil, fmt.Errorf("record message of poll %s: %w", p.ID, err)
+		}
+	}
 	name := act.User.Label()
 	if p.Anonymous {
 		name = ""

@@ -2,6 +2,7 @@ package poll_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -519,5 +520,37 @@ func TestSettlingRenderFixesOutOfOrderUpdates(t *testing.T) {
 			t.Fatalf("the message never settled on the final state:\n%s", text(m))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// refFailing fails SetRef, as a store that goes away right after the poll
+// was posted does.
+type refFailing struct {
+	poll.Store
+	fail bool
+}
+
+func (s *refFailing) SetRef(ctx context.Context, id string, ref bot.Ref) error {
+	if s.fail {
+		return errors.New("store went away")
+	}
+	return s.Store.SetRef(ctx, id, ref)
+}
+
+func TestFirstClickRecordsAMessageTheStoreMissed(t *testing.T) {
+	fx := setup(t)
+	store := &refFailing{Store: fx.store, fail: true}
+	mux := &bot.Mux{}
+	poll.New(poll.Config{Store: store, Poster: fx.poster, Clock: fx.clock}).Register(mux, nil)
+	r := mux.ServeCommand(context.Background(), &bot.Request{Where: fx.where, User: bot.User{ID: "anna"}, Command: "/poll", Text: "Lunch? Pizza Soep"})
+	if !strings.Contains(replyText(r), "foutcode") {
+		t.Fatalf("creator's reply when the store failed: %q", replyText(r))
+	}
+	store.fail = false
+	ref, m := fx.posted(t)
+	b := button(t, m, "poll.vote", "1.")
+	mux.ServeAction(context.Background(), &bot.Action{Where: fx.where, User: bot.User{ID: "bert", Name: "Bert"}, ID: b.ID, Value: b.Value, Ref: ref})
+	if m, _ := fx.poster.Message(ref); !strings.Contains(text(m), "1 stemmer") {
+		t.Fatalf("the poll's message did not follow the vote:\n%s", text(m))
 	}
 }
