@@ -410,8 +410,8 @@ func (f *Feature) list(ctx context.Context, req *bot.Request) (*bot.Message, err
 	var open []*Poll
 	counts := map[string]int{}
 	for _, p := range polls {
-		if p.Closed {
-			continue
+		if p.Closed || p.Ref.IsZero() {
+			continue // closed, or never posted (kring stopped between storing and posting it)
 		}
 		_, ballots, err := f.c.Store.Get(ctx, p.ID)
 		if errors.Is(err, ErrNotFound) {

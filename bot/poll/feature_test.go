@@ -554,3 +554,16 @@ func TestFirstClickRecordsAMessageTheStoreMissed(t *testing.T) {
 		t.Fatalf("the poll's message did not follow the vote:\n%s", text(m))
 	}
 }
+
+func TestListLeavesOutPollsNeverPosted(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Zichtbaar? Ja Nee`)
+	// A poll stored but never posted: kring stopped in between.
+	if err := fx.store.Create(context.Background(), &poll.Poll{ID: "ghost", Where: fx.where, Question: "Onzichtbaar?", Options: []poll.Option{{Label: "a"}, {Label: "b"}}, MaxVotes: 1, Created: fx.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r := replyText(fx.command("bert", "lijst"))
+	if !strings.Contains(r, "Zichtbaar?") || strings.Contains(r, "Onzichtbaar?") {
+		t.Fatalf("list: %q", r)
+	}
+}
