@@ -2,8 +2,6 @@ package mattermost
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,9 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // golden compares v, as indented JSON, with testdata/name.golden.
 func golden(t *testing.T, name string, v any) {
@@ -23,20 +20,7 @@ func golden(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from its golden file (go test -update rewrites it):\n%s", name, got)
-	}
+	bottest.Golden(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 var testRenderer = renderer{

@@ -3,7 +3,6 @@ package shell_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,8 +18,6 @@ import (
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // session runs a script through a shell wired as kring shell wires it, on a
 // fresh embedded store and a clock standing still at a known time.
@@ -53,19 +50,7 @@ func session(t *testing.T, script string) string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs; run go test ./adapters/shell -update and read the diff.\n--- got ---\n%s", name, got)
-	}
+	bottest.Golden(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func TestSessionDutch(t *testing.T) {

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,8 +18,6 @@ import (
 	"github.com/slack-go/slack"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // golden compares v, as indented JSON, with testdata/name.golden.json.
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
@@ -32,21 +28,7 @@ func golden(t *testing.T, name string, v any) {
 	if err := enc.Encode(v); err != nil {
 		t.Fatal(err)
 	}
-	got := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", name, path, got)
-	}
+	bottest.Golden(t, filepath.Join("testdata", name+".golden.json"), buf.Bytes())
 }
 
 type renderedJSON struct {
