@@ -241,9 +241,18 @@ func newID() string {
 }
 
 // get loads a poll for a user in where: a poll of another platform or
-// workspace does not exist for them.
-func (f *Feature) get(ctx context.Context, where bot.Where, id string) (*Poll, []Ballot, error) {
-	p, ballots, err := f.c.Store.Get(ctx, id)
+// workspace does not exist for them. Ballots are read only when asked for.
+func (f *Feature) get(ctx context.Context, where bot.Where, id string, withBallots bool) (*Poll, []Ballot, error) {
+	var (
+		p       *Poll
+		ballots []Ballot
+		err     error
+	)
+	if withBallots {
+		p, ballots, err = f.c.Store.Get(ctx, id)
+	} else {
+		p, err = f.c.Store.Poll(ctx, id)
+	}
 	if errors.Is(err, ErrNotFound) || err == nil && (p.Where.Platform != where.Platform || p.Where.Team != where.Team) {
 		return nil, nil, bot.Errorf("poll.err.not_found", "ID", bot.Escape(id))
 	}
@@ -340,7 +349,7 @@ func (f *Feature) render(ctx context.Context, id, locale string) error {
 }
 
 func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, locale, id string, closed bool) (*bot.Message, error) {
-	p, _, err := f.get(ctx, where, id)
+	p, _, err := f.get(ctx, where, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +388,7 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 }
 
 func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, locale, id string) (*bot.Message, error) {
-	p, _, err := f.get(ctx, where, id)
+	p, _, err := f.get(ctx, where, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +471,7 @@ func csvSafe(s string) string {
 }
 
 func (f *Feature) export(ctx context.Context, req *bot.Request, id string) (*bot.Message, error) {
-	p, ballots, err := f.get(ctx, req.Where, id)
+	p, ballots, err := f.get(ctx, req.Where, id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +507,7 @@ func (f *Feature) action(ctx context.Context, act *bot.Action) (*bot.Message, er
 	case "poll.vote":
 		return f.vote(ctx, act)
 	case "poll.mine":
-		p, ballots, err := f.get(ctx, act.Where, act.Value)
+		p, ballots, err := f.get(ctx, act.Where, act.Value, true)
 		if err != nil {
 			return nil, err
 		}
@@ -529,7 +538,7 @@ func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, erro
 	if !ok || err != nil {
 		return nil, bot.Errorf("kring.unknown_action")
 	}
-	p, _, err := f.get(ctx, act.Where, id)
+	p, _, err := f.get(ctx, act.Where, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -568,7 +577,7 @@ func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, erro
 }
 
 func (f *Feature) openAddForm(ctx context.Context, act *bot.Action) (*bot.Message, error) {
-	p, _, err := f.get(ctx, act.Where, act.Value)
+	p, _, err := f.get(ctx, act.Where, act.Value, false)
 	if err != nil {
 		return nil, err
 	}
@@ -594,7 +603,7 @@ func (f *Feature) openAddForm(ctx context.Context, act *bot.Action) (*bot.Messag
 }
 
 func (f *Feature) addOption(ctx context.Context, act *bot.Action) (*bot.Message, error) {
-	p, _, err := f.get(ctx, act.Where, act.Value)
+	p, _, err := f.get(ctx, act.Where, act.Value, false)
 	if err != nil {
 		return nil, err
 	}

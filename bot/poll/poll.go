@@ -100,6 +100,9 @@ type Store interface {
 	// Get returns a poll and its ballots (in no particular order), or
 	// ErrNotFound.
 	Get(ctx context.Context, id string) (*Poll, []Ballot, error)
+	// Poll returns a poll without its ballots, or ErrNotFound: what a click
+	// needs to know before it votes, without reading every ballot.
+	Poll(ctx context.Context, id string) (*Poll, error)
 	// Vote applies Poll.Toggle for voter clicking option, atomically with
 	// respect to every other call on the same poll, and returns the voter's
 	// ballot after it (Options empty when their last vote was taken back:

@@ -112,6 +112,23 @@ func (s *Polls) Get(ctx context.Context, id string) (*poll.Poll, []poll.Ballot, 
 	return p, ballots, nil
 }
 
+// Poll returns the poll without reading its ballots.
+func (s *Polls) Poll(ctx context.Context, id string) (*poll.Poll, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var p *poll.Poll
+	err := s.d.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		p, err = getPoll(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get poll %s: %w", id, err)
+	}
+	return p, nil
+}
+
 // Vote applies poll.Toggle in one write transaction. When other votes are
 // under way it joins their batch (one commit for all); a lone vote commits
 // at once rather than wait for company.

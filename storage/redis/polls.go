@@ -292,6 +292,22 @@ func (p *Polls) Get(ctx context.Context, id string) (*poll.Poll, []poll.Ballot, 
 	return pl, ballots, nil
 }
 
+// Poll returns the poll without reading its ballots.
+func (p *Polls) Poll(ctx context.Context, id string) (*poll.Poll, error) {
+	fields, err := p.s.c.HGetAll(ctx, p.s.pollKey(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("get poll %s: %w", id, err)
+	}
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("get poll %s: %w", id, poll.ErrNotFound)
+	}
+	pl, err := decodePoll(fields)
+	if err != nil {
+		return nil, fmt.Errorf("get poll %s: %w", id, err)
+	}
+	return pl, nil
+}
+
 // Vote runs voteScript, which applies poll.Toggle atomically.
 func (p *Polls) Vote(ctx context.Context, id, voter, name string, option int) (poll.Ballot, error) {
 	s := p.s

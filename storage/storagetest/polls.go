@@ -118,6 +118,14 @@ func testCreateGet(t *testing.T, s poll.Store) {
 	if len(ballots) != 0 {
 		t.Errorf("new poll has ballots %v", ballots)
 	}
+	if _, err := s.Vote(t.Context(), "p1", "U1", "An", 0); err != nil {
+		t.Fatal(err)
+	}
+	alone, err := s.Poll(t.Context(), "p1")
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	checkPoll(t, alone, p)
 }
 
 func testCreateTakenID(t *testing.T, s poll.Store) {
@@ -140,6 +148,7 @@ func testMissingPoll(t *testing.T, s poll.Store) {
 	mustCreate(t, s, newPoll("other", t0))
 	calls := map[string]func() error{
 		"Get":       func() error { _, _, err := s.Get(ctx, "nope"); return err },
+		"Poll":      func() error { _, err := s.Poll(ctx, "nope"); return err },
 		"Vote":      func() error { _, err := s.Vote(ctx, "nope", "U1", "An", 0); return err },
 		"AddOption": func() error { _, err := s.AddOption(ctx, "nope", poll.Option{Label: "X"}); return err },
 		"SetRef": func() error {
