@@ -214,7 +214,8 @@ func (s *Shell) submit(ctx context.Context, arg string) {
 		values[k] = append(values[k], v)
 	}
 	f := s.form
-	act := &bot.Action{Where: f.where, User: s.person(), ID: f.ID, Value: f.State, Form: values}
+	// A form belongs to whoever opened it, as on Slack and Mattermost.
+	act := &bot.Action{Where: f.where, User: bot.User{ID: f.user, Name: f.user}, ID: f.ID, Value: f.State, Form: values}
 	reply := s.Mux.ServeAction(ctx, act)
 	if len(reply.FieldErrors) == 0 {
 		s.form = nil
