@@ -76,6 +76,21 @@ func MessageIDs(locale string) []string {
 	return out
 }
 
+// UserLocale reads a platform's user locale ("nl", "en", "en-US", "nl_NL",
+// "pt-br") and says which of kring's languages it is, if any.
+func UserLocale(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.IndexAny(s, "-_"); i >= 0 {
+		s = s[:i]
+	}
+	for _, l := range Locales {
+		if s == l {
+			return l, true
+		}
+	}
+	return "", false
+}
+
 // ParseLocale reads a language as a user types it: "nl", "Nederlands",
 // "en", "English", "engels".
 func ParseLocale(s string) (string, bool) {

@@ -136,7 +136,7 @@ func (m *Mux) Commands() []Command {
 func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
 	start := time.Now()
 	req.Command = commandName(req.Command)
-	req.Locale = m.locale(ctx, req.Where)
+	req.Locale = m.userLocale(ctx, req.Where, req.User)
 	m.mu.RLock()
 	e, ok := m.commands[req.Command]
 	m.mu.RUnlock()
@@ -161,7 +161,7 @@ func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
 // ServeAction runs the handler whose prefix matches act.ID.
 func (m *Mux) ServeAction(ctx context.Context, act *Action) Reply {
 	start := time.Now()
-	act.Locale = m.locale(ctx, act.Where)
+	act.Locale = m.userLocale(ctx, act.Where, act.User)
 	prefix, h := m.actionHandler(act.ID)
 	var (
 		msg *Message
@@ -193,6 +193,15 @@ func (m *Mux) actionHandler(id string) (string, ActionHandler) {
 		}
 	}
 	return best, h
+}
+
+// userLocale is the language to answer u in: their own where the platform
+// told it and kring speaks it, else their workspace's.
+func (m *Mux) userLocale(ctx context.Context, where Where, u User) string {
+	if l, ok := UserLocale(u.Locale); ok {
+		return l
+	}
+	return m.locale(ctx, where)
 }
 
 // Locale returns the language of the workspace where is in.

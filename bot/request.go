@@ -28,6 +28,19 @@ func (w Where) Key() string {
 // as the language.
 func (w Where) Workspace() Where { return Where{Platform: w.Platform, Team: w.Team} }
 
+// Reaches reports whether something kept in channel w (a poll, a meeting,
+// a round) may be named from the conversation from. Whatever a user names
+// by id exists for them only in its own channel; every feature asks this
+// one question before it shows, changes or exports anything.
+//
+// The team is left out on purpose: channel ids are unique per platform, a
+// Mattermost direct channel belongs to no team (a command typed in it
+// carries whichever team the user has open), and a Slack channel shared
+// between workspaces is one channel with one id.
+func (w Where) Reaches(from Where) bool {
+	return w.Platform == from.Platform && w.Channel == from.Channel && w.Channel != ""
+}
+
 // Ref points at a posted message so it can be updated later.
 type Ref struct {
 	Where
@@ -42,6 +55,10 @@ type User struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"` // display name, for showing who voted
 	TZ   string `json:"tz,omitempty"`   // IANA zone, "" when unknown
+	// Locale is the user's own language where the platform tells it
+	// ("nl", "en", "en-US", "nl_NL"); "" when unknown. The Mux prefers it
+	// to the workspace's language when kring speaks it.
+	Locale string `json:"-"`
 }
 
 // Label is the name to show for u: the display name, else the id.

@@ -240,8 +240,8 @@ func newID() string {
 	return string(b)
 }
 
-// get loads a poll for a user in where: a poll of another platform or
-// workspace does not exist for them. Ballots are read only when asked for.
+// get loads a poll for a user in where: a poll of another channel does not
+// exist for them (bot.Where.Reaches). Ballots are read only when asked for.
 func (f *Feature) get(ctx context.Context, where bot.Where, id string, withBallots bool) (*Poll, []Ballot, error) {
 	var (
 		p       *Poll
@@ -253,7 +253,7 @@ func (f *Feature) get(ctx context.Context, where bot.Where, id string, withBallo
 	} else {
 		p, err = f.c.Store.Poll(ctx, id)
 	}
-	if errors.Is(err, ErrNotFound) || err == nil && (p.Where.Platform != where.Platform || p.Where.Team != where.Team) {
+	if errors.Is(err, ErrNotFound) || err == nil && !p.Where.Reaches(where) {
 		return nil, nil, bot.Errorf("poll.err.not_found", "ID", bot.Escape(id))
 	}
 	if err != nil {
