@@ -49,6 +49,10 @@ type Command struct {
 	Name        string // "/poll"
 	Description string
 	Hint        string
+	// Hidden keeps the command out of Commands: it answers when typed but
+	// is not listed in help, the Slack manifest or Mattermost's setup
+	// (an alias such as /hulp, or a name a platform keeps for itself).
+	Hidden bool
 }
 
 // Reply is what an adapter shows the user right away.
@@ -65,12 +69,18 @@ type Event struct {
 	Took    time.Duration
 }
 
-// SettingsStore keeps per-workspace settings.
+// SettingsStore keeps per-workspace settings and each user's own language.
 type SettingsStore interface {
 	// Locale returns the workspace's language, "" when it chose none.
 	Locale(ctx context.Context, workspace Where) (string, error)
 	// SetLocale stores the workspace's language.
 	SetLocale(ctx context.Context, workspace Where, locale string) error
+	// Locales returns, in one read, the language userID chose for
+	// themselves in workspace and the workspace's language; "" for none.
+	Locales(ctx context.Context, workspace Where, userID string) (user, ws string, err error)
+	// SetUserLocale stores the language userID chose for themselves in
+	// workspace; "" forgets the choice.
+	SetUserLocale(ctx context.Context, workspace Where, userID, locale string) error
 }
 
 // Mux routes commands by name and actions by the longest registered prefix
@@ -126,7 +136,9 @@ func (m *Mux) Commands() []Command {
 	defer m.mu.RUnlock()
 	out := make([]Command, 0, len(m.commands))
 	for _, e := range m.commands {
-		out = append(out, e.Command)
+		if !e.Hidden {
+			out = append(out, e.Command)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -136,7 +148,7 @@ func (m *Mux) Commands() []Command {
 func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
 	start := time.Now()
 	req.Command = commandName(req.Command)
-	req.Locale = m.userLocale(ctx, req.Where, req.User)
+	req.Locale, req.WorkspaceLocale = m.locales(ctx, req.Where, req.User)
 	m.mu.RLock()
 	e, ok := m.commands[req.Command]
 	m.mu.RUnlock()
@@ -161,7 +173,7 @@ func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
 // ServeAction runs the handler whose prefix matches act.ID.
 func (m *Mux) ServeAction(ctx context.Context, act *Action) Reply {
 	start := time.Now()
-	act.Locale = m.userLocale(ctx, act.Where, act.User)
+	act.Locale, act.WorkspaceLocale = m.locales(ctx, act.Where, act.User)
 	prefix, h := m.actionHandler(act.ID)
 	var (
 		msg *Message
@@ -195,13 +207,36 @@ func (m *Mux) actionHandler(id string) (string, ActionHandler) {
 	return best, h
 }
 
-// userLocale is the language to answer u in: their own where the platform
-// told it and kring speaks it, else their workspace's.
-func (m *Mux) userLocale(ctx context.Context, where Where, u User) string {
-	if l, ok := UserLocale(u.Locale); ok {
-		return l
+// locales says the language to answer u in and the language of their
+// workspace, for messages everyone sees. A user's own is, in order: what
+// they chose with /kring taal, their platform's interface language when it
+// is not English (Slack and Mattermost show English to everyone who never
+// chose, so English says nothing; a Dutch interface is a choice), and
+// else the workspace's.
+func (m *Mux) locales(ctx context.Context, where Where, u User) (user, ws string) {
+	def := m.DefaultLocale
+	if def == "" {
+		def = DefaultLocale
 	}
-	return m.locale(ctx, where)
+	var own, chosen string
+	if m.Settings != nil {
+		var err error
+		own, chosen, err = m.Settings.Locales(ctx, where.Workspace(), u.ID)
+		if err != nil {
+			m.log().Warn("read locales", "workspace", where.Workspace().Key(), "user", u.ID, "err", err)
+		}
+	}
+	ws = def
+	if l, ok := ParseLocale(chosen); ok {
+		ws = l
+	}
+	if l, ok := ParseLocale(own); ok {
+		return l, ws
+	}
+	if l, ok := UserLocale(u.Locale); ok && l != "en" {
+		return l, ws
+	}
+	return ws, ws
 }
 
 // Locale returns the language of the workspace where is in.

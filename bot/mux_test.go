@@ -6,33 +6,15 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
 )
-
-type memSettings struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (s *memSettings) Locale(_ context.Context, w bot.Where) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.m[w.Key()], nil
-}
-
-func (s *memSettings) SetLocale(_ context.Context, w bot.Where, l string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[w.Key()] = l
-	return nil
-}
 
 func TestMuxRoutesAndTranslates(t *testing.T) {
 	var logs bytes.Buffer
-	settings := &memSettings{m: map[string]string{}}
+	settings := &bottest.Settings{}
 	var events []bot.Event
 	mux := &bot.Mux{Settings: settings, Log: slog.New(slog.NewTextHandler(&logs, nil)), Observe: func(e bot.Event) { events = append(events, e) }}
 	mux.Handle(bot.Command{Name: "/poll"}, bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
@@ -103,5 +85,63 @@ func TestUserErrorWrapsUserError(t *testing.T) {
 	outer := &bot.UserError{ID: "kring.unknown_command", Data: []any{"Command", inner}}
 	if got := outer.Translate(bot.T("nl")); !strings.Contains(got, "Dat commando ken ik niet: Dat commando ken ik niet: /x") {
 		t.Errorf("nested translation: %q", got)
+	}
+}
+
+// TestMuxLocales: a user is answered in the language they chose, else in
+// their platform's language when that is not English, else in the
+// workspace's; messages for everyone follow the workspace.
+func TestMuxLocales(t *testing.T) {
+	ctx := context.Background()
+	where := bot.Where{Platform: bot.Mattermost, Team: "T1", Channel: "C1"}
+	settings := &bottest.Settings{}
+	mux := &bot.Mux{Settings: settings}
+	var got [2]string
+	mux.Handle(bot.Command{Name: "/x"}, bot.HandlerFunc(func(_ context.Context, req *bot.Request) (*bot.Message, error) {
+		got = [2]string{req.Locale, req.WorkspaceLocale}
+		return nil, nil
+	}))
+	ask := func(u bot.User) [2]string {
+		mux.ServeCommand(ctx, &bot.Request{Where: where, User: u, Command: "/x"})
+		return got
+	}
+	cases := []struct {
+		name     string
+		ws, own  string // stored
+		platform string
+		want     [2]string
+	}{
+		{"nothing chosen", "", "", "", [2]string{"nl", "nl"}},
+		{"workspace en", "en", "", "", [2]string{"en", "en"}},
+		{"platform English says nothing", "", "", "en_US", [2]string{"nl", "nl"}},
+		{"platform Dutch is a choice", "en", "", "nl", [2]string{"nl", "en"}},
+		{"platform unknown language", "en", "", "de", [2]string{"en", "en"}},
+		{"own choice beats platform", "", "en", "nl", [2]string{"en", "nl"}},
+		{"own Dutch in English workspace", "en", "nl", "en", [2]string{"nl", "en"}},
+	}
+	for _, c := range cases {
+		settings.SetLocale(ctx, where, c.ws)
+		settings.SetUserLocale(ctx, where, "anna", c.own)
+		if g := ask(bot.User{ID: "anna", Locale: c.platform}); g != c.want {
+			t.Errorf("%s: (user, workspace) = %v, want %v", c.name, g, c.want)
+		}
+	}
+	// A store that fails answers in the default language, not an error.
+	settings.Err = errors.New("store down")
+	if g := ask(bot.User{ID: "anna"}); g != [2]string{"nl", "nl"} {
+		t.Errorf("store down: %v, want nl, nl", g)
+	}
+}
+
+func TestHiddenCommandsAnswerButAreNotListed(t *testing.T) {
+	mux := &bot.Mux{}
+	h := bot.HandlerFunc(func(context.Context, *bot.Request) (*bot.Message, error) { return bot.TextMessage("hi"), nil })
+	mux.Handle(bot.Command{Name: "/kring"}, h)
+	mux.Handle(bot.Command{Name: "/hulp", Hidden: true}, h)
+	if cs := mux.Commands(); len(cs) != 1 || cs[0].Name != "/kring" {
+		t.Errorf("Commands() = %v, want only /kring", cs)
+	}
+	if r := mux.ServeCommand(context.Background(), &bot.Request{Command: "/hulp"}); r.Message == nil || r.Message.Text != "hi" {
+		t.Errorf("/hulp = %+v", r)
 	}
 }

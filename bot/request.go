@@ -88,7 +88,11 @@ type Request struct {
 	Command   string // "/poll", lower case, with the slash
 	Text      string // the raw argument text after the command
 	TriggerID string // lets a handler open a form; "" where the platform gave none
-	Locale    string // set by the Mux from the workspace setting
+	// Locale is the language to answer this user in; WorkspaceLocale the
+	// language of messages everyone in the workspace sees. Both are set
+	// by the Mux.
+	Locale          string
+	WorkspaceLocale string
 }
 
 // Action is a click on a button or a submitted form.
@@ -100,7 +104,9 @@ type Action struct {
 	Ref       Ref    // the message the button sits on; zero for a form
 	TriggerID string
 	Form      Values // submitted form values; nil for a button
-	Locale    string // set by the Mux
+	// Locale and WorkspaceLocale are set by the Mux, as for a Request.
+	Locale          string
+	WorkspaceLocale string
 }
 
 // Values are submitted form values by input name. A multi-select input has

@@ -78,7 +78,7 @@ func newHarnessOn(t testing.TB, polls poll.Store, jobs schedule.Store, settings 
 		Store: polls, Jobs: jobs, Poster: posters, Clock: clock, Secret: "test", Log: log, Locale: mux.Locale,
 		Admins: bot.ParseAdmins(bot.Slack + ":" + testAdmin),
 	}).Register(mux, runner)
-	kring.New(settings, mux).Register(mux)
+	kring.New(settings, mux, bot.ParseAdmins(bot.Slack+":"+testAdmin)).Register(mux)
 	h := &harness{t: t, api: newStandin(t), polls: polls, mux: mux, clock: clock, runner: runner, run: bot.NewID(4)}
 	cfg := Config{
 		SigningSecret: testSecret,

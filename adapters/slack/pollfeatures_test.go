@@ -561,7 +561,8 @@ func TestSlackExport(t *testing.T) {
 // own-vote reply, the updates and the list; Dutch keywords still work.
 func TestSlackEnglish(t *testing.T) {
 	h := quickHarness(t)
-	containsAll(t, "/kring taal en", h.say("U1", "C1", "/kring", "taal en").all(), "kring speaks English")
+	containsAll(t, "/kring taal en by a member", h.say("U1", "C1", "/kring", "taal en --werkruimte").all(), "Alleen beheerders")
+	containsAll(t, "/kring taal en by an admin", h.say(testAdmin, "C1", "/kring", "taal en --werkruimte").all(), "in this workspace are in English")
 	reply := h.say("U1", "C1", "/poll", `"Lunch?" Pizza Soup --anonymous --votes=2`)
 	containsAll(t, "/poll reply", reply.all(), "Your poll is in the channel")
 	post, ts := h.createPollFromLast()

@@ -87,7 +87,7 @@ func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) (stop f
 		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Settle: f.settle,
 	})
 	polls.Register(mux, runner)
-	kring.New(f.settings, mux).Register(mux)
+	kring.New(f.settings, mux, f.admins).Register(mux)
 	return polls.Close
 }
 

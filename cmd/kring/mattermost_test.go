@@ -733,9 +733,12 @@ func TestMattermostPollList(t *testing.T) {
 func TestMattermostPollInEnglish(t *testing.T) {
 	mm := mattermosttest.New(t)
 	mmUsers(mm)
-	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db")
-	if r := s.command(anna, "/kring taal en").Text; !strings.Contains(r, "kring speaks English in this workspace") {
-		t.Fatalf("/kring taal en: %q", r)
+	s := startMattermostServe(t, mm, "bolt:"+t.TempDir()+"/kring.db", func(c *Config) { c.Admins = "mattermost:" + anna })
+	if r := s.command(bram, "/kring taal en --werkruimte").Text; !strings.Contains(r, "Alleen beheerders") {
+		t.Fatalf("/kring taal en --werkruimte by a member: %q", r)
+	}
+	if r := s.command(anna, "/kring taal en --werkruimte").Text; !strings.Contains(r, "in this workspace are in English") {
+		t.Fatalf("/kring taal en --werkruimte by an admin: %q", r)
 	}
 	r := s.command(anna, `/poll "Lunch?" Pizza Soup --votes=2`).Text
 	if !strings.Contains(r, "Your poll is in the channel") {

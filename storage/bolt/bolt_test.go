@@ -37,6 +37,7 @@ func TestJobs(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	storagetest.TestSettings(t, func(t *testing.T) bot.SettingsStore { return open(t).Settings() })
+	storagetest.TestUserLocales(t, func(t *testing.T) bot.SettingsStore { return open(t).Settings() })
 }
 
 func TestOpenLocked(t *testing.T) {

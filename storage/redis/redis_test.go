@@ -101,6 +101,7 @@ func TestJobs(t *testing.T) {
 func TestSettings(t *testing.T) {
 	requireRedis(t)
 	storagetest.TestSettings(t, func(t *testing.T) bot.SettingsStore { return newStore(t).Settings() })
+	storagetest.TestUserLocales(t, func(t *testing.T) bot.SettingsStore { return newStore(t).Settings() })
 }
 
 func TestParse(t *testing.T) {

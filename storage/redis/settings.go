@@ -10,7 +10,8 @@ import (
 )
 
 // Settings is the Redis bot.SettingsStore: a hash per workspace, a field
-// per setting.
+// per setting and one per user who chose a language of their own, so a
+// request's languages are one HMGET.
 type Settings struct{ s *Store }
 
 var _ bot.SettingsStore = (*Settings)(nil)
@@ -19,9 +20,13 @@ func (s *Store) workspaceKey(w bot.Where) string {
 	return s.prefix + "workspace:{" + w.Workspace().Key() + "}"
 }
 
+const settingsLocaleField = "locale"
+
+func settingsUserLocaleField(userID string) string { return "locale:user:" + userID }
+
 // Locale returns the workspace's language, "" when it chose none.
 func (st *Settings) Locale(ctx context.Context, workspace bot.Where) (string, error) {
-	l, err := st.s.c.HGet(ctx, st.s.workspaceKey(workspace), "locale").Result()
+	l, err := st.s.c.HGet(ctx, st.s.workspaceKey(workspace), settingsLocaleField).Result()
 	if errors.Is(err, goredis.Nil) {
 		return "", nil
 	}
@@ -33,8 +38,33 @@ func (st *Settings) Locale(ctx context.Context, workspace bot.Where) (string, er
 
 // SetLocale stores the workspace's language.
 func (st *Settings) SetLocale(ctx context.Context, workspace bot.Where, locale string) error {
-	if err := st.s.c.HSet(ctx, st.s.workspaceKey(workspace), "locale", locale).Err(); err != nil {
+	if err := st.s.c.HSet(ctx, st.s.workspaceKey(workspace), settingsLocaleField, locale).Err(); err != nil {
 		return fmt.Errorf("set locale of %s: %w", workspace.Workspace().Key(), err)
+	}
+	return nil
+}
+
+// Locales returns a user's own language and the workspace's in one HMGET.
+func (st *Settings) Locales(ctx context.Context, workspace bot.Where, userID string) (string, string, error) {
+	vals, err := st.s.c.HMGet(ctx, st.s.workspaceKey(workspace), settingsUserLocaleField(userID), settingsLocaleField).Result()
+	if err != nil {
+		return "", "", fmt.Errorf("read locales of %s in %s: %w", userID, workspace.Workspace().Key(), err)
+	}
+	str := func(v any) string { s, _ := v.(string); return s }
+	return str(vals[0]), str(vals[1]), nil
+}
+
+// SetUserLocale stores a user's own language; "" forgets it.
+func (st *Settings) SetUserLocale(ctx context.Context, workspace bot.Where, userID, locale string) error {
+	key, field := st.s.workspaceKey(workspace), settingsUserLocaleField(userID)
+	var err error
+	if locale == "" {
+		err = st.s.c.HDel(ctx, key, field).Err()
+	} else {
+		err = st.s.c.HSet(ctx, key, field, locale).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("set locale of %s in %s: %w", userID, workspace.Workspace().Key(), err)
 	}
 	return nil
 }

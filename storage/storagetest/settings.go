@@ -46,3 +46,45 @@ func TestSettings(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
 		}
 	})
 }
+
+// TestUserLocales checks the languages users choose for themselves.
+func TestUserLocales(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
+	t.Run("UnsetIsEmpty", func(t *testing.T) {
+		s := newStore(t)
+		user, ws, err := s.Locales(t.Context(), channelA.Workspace(), "anna")
+		if err != nil || user != "" || ws != "" {
+			t.Fatalf("Locales in a new workspace = %q, %q, %v; want empty", user, ws, err)
+		}
+	})
+	t.Run("OwnAndWorkspaceApart", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		ws := channelA.Workspace()
+		if err := s.SetLocale(ctx, ws, "nl"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetUserLocale(ctx, ws, "anna", "en"); err != nil {
+			t.Fatal(err)
+		}
+		check := func(who, wantUser, wantWS string) {
+			t.Helper()
+			user, got, err := s.Locales(ctx, ws, who)
+			if err != nil || user != wantUser || got != wantWS {
+				t.Errorf("Locales(%s) = %q, %q, %v; want %q, %q", who, user, got, err, wantUser, wantWS)
+			}
+		}
+		check("anna", "en", "nl")
+		check("bram", "", "nl")
+		if got, err := s.Locale(ctx, ws); err != nil || got != "nl" {
+			t.Errorf("workspace Locale after a user's choice = %q, %v; want nl", got, err)
+		}
+		// Another workspace does not share anna's choice.
+		if user, _, err := s.Locales(ctx, channelA2.Workspace(), "anna"); err != nil || user != "" {
+			t.Errorf("anna's language leaked into %s: %q, %v", channelA2.Workspace().Key(), user, err)
+		}
+		if err := s.SetUserLocale(ctx, ws, "anna", ""); err != nil {
+			t.Fatal(err)
+		}
+		check("anna", "", "nl")
+	})
+}

@@ -1,0 +1,69 @@
+package bottest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/kringbot/kring/bot"
+)
+
+// Settings is an in-memory bot.SettingsStore. Err, when set, fails every
+// call, as a store that went away would.
+type Settings struct {
+	mu  sync.Mutex
+	m   map[string]string
+	Err error
+}
+
+var _ bot.SettingsStore = (*Settings)(nil)
+
+func (s *Settings) get(key string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return "", s.Err
+	}
+	return s.m[key], nil
+}
+
+func (s *Settings) set(key, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	if value == "" {
+		delete(s.m, key)
+	} else {
+		s.m[key] = value
+	}
+	return nil
+}
+
+// Locale implements bot.SettingsStore.
+func (s *Settings) Locale(_ context.Context, w bot.Where) (string, error) {
+	return s.get(w.Workspace().Key())
+}
+
+// SetLocale implements bot.SettingsStore.
+func (s *Settings) SetLocale(_ context.Context, w bot.Where, l string) error {
+	return s.set(w.Workspace().Key(), l)
+}
+
+// Locales implements bot.SettingsStore.
+func (s *Settings) Locales(_ context.Context, w bot.Where, userID string) (string, string, error) {
+	user, err := s.get(w.Workspace().Key() + "\x00" + userID)
+	if err != nil {
+		return "", "", err
+	}
+	ws, err := s.get(w.Workspace().Key())
+	return user, ws, err
+}
+
+// SetUserLocale implements bot.SettingsStore.
+func (s *Settings) SetUserLocale(_ context.Context, w bot.Where, userID, l string) error {
+	return s.set(w.Workspace().Key()+"\x00"+userID, l)
+}
