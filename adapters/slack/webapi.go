@@ -293,7 +293,8 @@ func (r *responseURLs) ephemeral(ref bot.Ref) (string, bool) {
 	return r.get("e:" + ref.Key() + ":" + ref.ID)
 }
 
-// users caches display names and time zones from users.info.
+// users caches display names, time zones and locales from users.info
+// (slack-go asks for include_locale).
 type users struct {
 	api webAPI
 	now func() time.Time
@@ -345,7 +346,7 @@ func (u *users) lookup(ctx context.Context, team, id, name string) bot.User {
 		if display == "" {
 			display = name
 		}
-		entry = userEntry{user: bot.User{ID: id, Name: display, TZ: info.TZ}, exp: now.Add(userLife)}
+		entry = userEntry{user: bot.User{ID: id, Name: display, TZ: info.TZ, Locale: info.Locale}, exp: now.Add(userLife)}
 	}
 	u.mu.Lock()
 	if u.m == nil {
