@@ -1,5 +1,6 @@
 # Build a static kring binary, then ship it alone on a distroless base.
-FROM golang:1.26 AS build
+# go.mod needs Go 1.26.7 or newer.
+FROM golang:1.26.8 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -12,6 +13,8 @@ COPY --from=build /out/kring /usr/local/bin/kring
 # The embedded store lives here when KRING_STORE is not a Redis URL.
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 WORKDIR /data
+# Keep the data outside the container: docker run -v kring-data:/data …
+VOLUME /data
 USER nonroot:nonroot
 ENV KRING_STORE=bolt:/data/kring.db KRING_ADDR=:8080
 EXPOSE 8080
