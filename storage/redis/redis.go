@@ -60,6 +60,23 @@ const DefaultPrefix = "kring:"
 // pingTimeout bounds Open's first ping when ctx has no deadline.
 const pingTimeout = 5 * time.Second
 
+// Timeouts of the client, unless the address sets its own. A chat platform
+// wants an answer within 3 s, and a click makes a few store calls before
+// it is answered; go-redis's defaults (5 s reads, three retries) let one
+// call on a hung Redis outlast that several times over. A kring command
+// is small and answers in milliseconds, so a second is ample.
+const (
+	dialTimeout = time.Second
+	ioTimeout   = time.Second
+	poolTimeout = time.Second
+	// maxRetries allows one retry, for a pooled connection the server has
+	// closed meanwhile; a second is rarely worth its wait.
+	maxRetries = 1
+	// dialerRetries makes a refused dial an error at once: the caller's
+	// budget, not the dialer, decides how long to keep trying.
+	dialerRetries = 1
+)
+
 // Store is kring's data in one Redis (or Sentinel group, or Cluster).
 type Store struct {
 	c      goredis.UniversalClient
@@ -130,6 +147,7 @@ type options struct {
 }
 
 func (o options) client() goredis.UniversalClient {
+	o.bound()
 	switch {
 	case o.failover != nil:
 		return goredis.NewFailoverClient(o.failover)
@@ -138,6 +156,46 @@ func (o options) client() goredis.UniversalClient {
 	default:
 		return goredis.NewClient(o.simple)
 	}
+}
+
+// bound sets the timeouts that let a request on a hung Redis give up in
+// time: the constants above where the address left a value unset, and
+// always ContextTimeoutEnabled, without which go-redis ignores a context's
+// deadline once a command is on the wire.
+func (o options) bound() {
+	set := func(d *time.Duration, def time.Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	type knobs struct {
+		dial, read, write, pool *time.Duration
+		retries, dialRetries    *int
+		ctxTimeout              *bool
+	}
+	var k knobs
+	switch {
+	case o.failover != nil:
+		f := o.failover
+		k = knobs{&f.DialTimeout, &f.ReadTimeout, &f.WriteTimeout, &f.PoolTimeout, &f.MaxRetries, &f.DialerRetries, &f.ContextTimeoutEnabled}
+	case o.cluster != nil:
+		c := o.cluster
+		k = knobs{&c.DialTimeout, &c.ReadTimeout, &c.WriteTimeout, &c.PoolTimeout, &c.MaxRetries, &c.DialerRetries, &c.ContextTimeoutEnabled}
+	default:
+		s := o.simple
+		k = knobs{&s.DialTimeout, &s.ReadTimeout, &s.WriteTimeout, &s.PoolTimeout, &s.MaxRetries, &s.DialerRetries, &s.ContextTimeoutEnabled}
+	}
+	set(k.dial, dialTimeout)
+	set(k.read, ioTimeout)
+	set(k.write, ioTimeout)
+	set(k.pool, poolTimeout)
+	if *k.retries == 0 {
+		*k.retries = maxRetries
+	}
+	if *k.dialRetries == 0 {
+		*k.dialRetries = dialerRetries
+	}
+	*k.ctxTimeout = true
 }
 
 // where names the servers for messages, without credentials.
