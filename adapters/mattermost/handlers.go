@@ -127,14 +127,13 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 	if !a.decode(w, r, &in) {
 		return
 	}
-	ctx, err := a.render.sign.openContext(in.Context)
+	ctx, err := a.render.sign.openContext(in.Context, in.ChannelId, in.PostId)
 	if err != nil {
-		a.log.Warn("action with a bad context refused", "user", in.UserId, "post", in.PostId, "err", err)
+		a.log.Warn("action with a bad context refused", "user", in.UserId, "channel", in.ChannelId, "post", in.PostId, "err", err)
 		http.Error(w, "context does not verify", http.StatusForbidden)
 		return
 	}
-	if in.UserId == "" || in.ChannelId != ctx[keyChannel] || (ctx[keyPost] != "" && in.PostId != ctx[keyPost]) {
-		a.log.Warn("action for another channel or post refused", "user", in.UserId, "post", in.PostId)
+	if in.UserId == "" {
 		http.Error(w, "action does not belong here", http.StatusForbidden)
 		return
 	}

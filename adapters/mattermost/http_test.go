@@ -53,8 +53,11 @@ func TestCommandPostsAsBotAndClicksUpdateThePost(t *testing.T) {
 	}
 	// Buttons are bound to their post once it exists.
 	for _, a := range mattermosttest.Actions(p) {
-		if a.Integration.Context[keyPost] != id {
-			t.Errorf("button %s context has post %v, want %s", a.Id, a.Integration.Context[keyPost], id)
+		if got, err := h.ad.render.sign.openContext(a.Integration.Context, testChannel, id); err != nil || got[keyPost] != id {
+			t.Errorf("button %s is not bound to post %s: %v %v", a.Id, id, got, err)
+		}
+		if _, err := h.ad.render.sign.openContext(a.Integration.Context, testChannel, "post2"); err == nil {
+			t.Errorf("button %s verifies on another post", a.Id)
 		}
 	}
 	// Users are looked up once each, then cached.
@@ -186,7 +189,7 @@ func TestTamperedDialogStateIsRefused(t *testing.T) {
 	}
 	state := ds[0].Dialog.State
 	body, sig, _ := strings.Cut(state, ".")
-	otherCtx := h.ad.render.sign.context(map[string]string{keyKind: "form", keyForm: "tel.form", keyChannel: testChannel})
+	otherCtx := h.ad.render.sign.context(map[string]string{keyAction: "tel.form", keyTeam: h.mm.TeamID}, testChannel, "")
 	for name, st := range map[string]string{
 		"empty":              "",
 		"no signature":       body,

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -73,13 +71,12 @@ func (p *restPoster) Post(ctx context.Context, where bot.Where, m bot.Message) (
 // create posts as the bot; a bot that may not post in the channel is a
 // user error that says how to add it.
 func (p *restPoster) create(ctx context.Context, where bot.Where, pp post, files []string) (string, error) {
-	in := &model.Post{ChannelId: where.Channel, Message: pp.Message, FileIds: files}
+	// Mattermost answers a create whose pending id it saw in the last 30 s
+	// with the post it made then, in whatever channel: so every post gets
+	// its own random id, and the retries of one create (in p.c.do) reuse
+	// it, so that a retry after a lost answer does not post twice.
+	in := &model.Post{ChannelId: where.Channel, Message: pp.Message, FileIds: files, PendingPostId: "kring:" + model.NewId()}
 	in.SetProps(pp.props())
-	if me, err := p.bot(ctx); err == nil {
-		// Mattermost drops a second create with the same pending id, so a
-		// retry after a lost answer does not post twice.
-		in.PendingPostId = me.Id + ":" + strconv.FormatInt(time.Now().UnixMilli(), 10)
-	}
 	var out *model.Post
 	err := p.c.do(ctx, "create post", func() (*model.Response, error) {
 		var (

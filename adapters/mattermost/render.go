@@ -2,8 +2,10 @@ package mattermost
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -14,6 +16,7 @@ import (
 const (
 	maxPostRunes     = 16383 // a post's message
 	maxLabelRunes    = 60    // a button's label before it wraps badly
+	maxFallbackRunes = 300   // an attachment's fallback (notifications)
 	maxFieldRunes    = 2000  // an attachment field's value
 	maxTextBytes     = 150   // a dialog text input, placeholder, help text
 	maxTextareaBytes = 3000  // a dialog textarea, select default
@@ -35,6 +38,26 @@ func (p post) props() model.StringInterface {
 	return model.StringInterface{"attachments": p.Attachments}
 }
 
+// maxPropsRunes is how large kring lets a post's props grow, measured as
+// the server measures them (propsRunes). Mattermost 5.x refuses a post
+// whose props pass 8,000 runes (model.POST_PROPS_MAX_RUNES; today's
+// servers 800,000), counted after it adds its own props: "from_bot" on a
+// bot's post, channel_mentions for every ~channel the message names. The
+// 2,000 runes kept free are for those.
+const maxPropsRunes = 6000
+
+// propsRunes measures the props as Post.IsValid does: the runes of their
+// JSON, attachments encoded as model.MessageAttachment (the server
+// re-encodes them so before it checks). JSON escapes <, > and & as six
+// runes each, so user text can weigh more than its length.
+func (p post) propsRunes() int {
+	props := p.props()
+	if props == nil {
+		return 0
+	}
+	return utf8.RuneCountInString(model.StringInterfaceToJSON(props))
+}
+
 // hasButtons reports whether m has anything to click.
 func hasButtons(m bot.Message) bool { return len(m.Buttons()) > 0 }
 
@@ -47,15 +70,37 @@ type renderer struct {
 	dialogURL string // KRING_PUBLIC_URL + /mattermost/dialogs
 }
 
+// labelSteps are the lengths button labels are cut to, longest first,
+// until a message's props fit in maxPropsRunes: the largest poll kring
+// allows fits at the first step; text full of characters JSON escapes
+// may need the later ones.
+var labelSteps = []int{maxLabelRunes, 30, 12, 4}
+
 // message renders m for a post in where; postID is "" until the post
-// exists.
+// exists. Its props fit in maxPropsRunes whenever shorter button labels
+// can make them fit.
 func (r renderer) message(m bot.Message, where bot.Where, postID string) post {
+	var out post
+	for _, labels := range labelSteps {
+		out = r.messageWithLabels(m, where, postID, labels)
+		if out.propsRunes() <= maxPropsRunes {
+			break
+		}
+	}
+	return out
+}
+
+func (r renderer) messageWithLabels(m bot.Message, where bot.Where, postID string, labelRunes int) post {
 	var (
-		parts []string
-		out   post
-		n     int // buttons so far, to keep action ids unique in the post
+		parts   []string
+		out     post
+		n       int                      // buttons so far, to keep action ids unique in the post
+		buttons *model.MessageAttachment // the attachment of the buttons just before
 	)
 	for _, blk := range m.Blocks {
+		if _, ok := blk.(bot.Buttons); !ok {
+			buttons = nil
+		}
 		switch b := blk.(type) {
 		case bot.Header:
 			if t := markdown(b.Text); t != "" {
@@ -66,7 +111,7 @@ func (r renderer) message(m bot.Message, where bot.Where, postID string) post {
 				parts = append(parts, t)
 			}
 			if len(b.Fields) > 0 {
-				att := &model.MessageAttachment{Fallback: plain(b.Text)}
+				att := &model.MessageAttachment{}
 				for _, f := range b.Fields {
 					att.Fields = append(att.Fields, &model.MessageAttachmentField{
 						Title: plain(f.Label),
@@ -83,15 +128,24 @@ func (r renderer) message(m bot.Message, where bot.Where, postID string) post {
 		case bot.Divider:
 			parts = append(parts, "---")
 		case bot.Buttons:
-			att := &model.MessageAttachment{Fallback: plain(m.Text)}
+			// Rows of buttons in a row share one attachment, where
+			// Mattermost wraps them: every attachment costs props.
+			if buttons == nil {
+				buttons = &model.MessageAttachment{}
+			}
 			for _, btn := range b.Buttons {
-				att.Actions = append(att.Actions, r.action(btn, n, where, postID))
+				buttons.Actions = append(buttons.Actions, r.action(btn, n, where, postID, labelRunes))
 				n++
 			}
-			if len(att.Actions) > 0 {
-				out.Attachments = append(out.Attachments, att)
+			if len(buttons.Actions) > 0 && !slices.Contains(out.Attachments, buttons) {
+				out.Attachments = append(out.Attachments, buttons)
 			}
 		}
+	}
+	if len(out.Attachments) > 0 {
+		// Shown where the attachments are not (notifications): once is
+		// enough.
+		out.Attachments[0].Fallback = truncateRunes(plain(m.Text), maxFallbackRunes)
 	}
 	if len(m.Blocks) == 0 {
 		parts = append(parts, escapeMarkdown(m.Text))
@@ -103,20 +157,14 @@ func (r renderer) message(m bot.Message, where bot.Where, postID string) post {
 // action renders a button. Mattermost routes a click by the action id,
 // which must be alphanumeric and unique within the post; kring's own id and
 // value travel in the signed context.
-func (r renderer) action(b bot.Button, i int, where bot.Where, postID string) *model.PostAction {
-	fields := map[string]string{
-		keyAction:  b.ID,
-		keyValue:   b.Value,
-		keyTeam:    where.Team,
-		keyChannel: where.Channel,
-		keyPost:    postID,
-	}
+func (r renderer) action(b bot.Button, i int, where bot.Where, postID string, labelRunes int) *model.PostAction {
+	fields := map[string]string{keyAction: b.ID, keyValue: b.Value, keyTeam: where.Team}
 	if c := b.Confirm; c != nil {
 		fields[keyConfirmT] = c.Title
 		fields[keyConfirmX] = c.Text
 		fields[keyConfirmY] = c.Yes
 	}
-	style := "default"
+	style := "" // Mattermost's default; "default" would cost props
 	switch b.Style {
 	case bot.Primary:
 		style = "primary"
@@ -126,11 +174,11 @@ func (r renderer) action(b bot.Button, i int, where bot.Where, postID string) *m
 	return &model.PostAction{
 		Id:    actionID(b.ID, i),
 		Type:  "button",
-		Name:  truncateRunes(plain(b.Label), maxLabelRunes),
+		Name:  truncateRunes(plain(b.Label), labelRunes),
 		Style: style,
 		Integration: &model.PostActionIntegration{
 			URL:     r.actionURL,
-			Context: r.sign.context(fields),
+			Context: r.sign.context(fields, where.Channel, postID),
 		},
 	}
 }

@@ -158,16 +158,29 @@ func TestActionIDsAreAlphanumericAndUnique(t *testing.T) {
 
 func TestSignedContextRoundTrip(t *testing.T) {
 	s := signer{key: []byte(testSecret)}
-	ctx := s.context(map[string]string{keyAction: "poll.vote", keyValue: "ab:1", keyChannel: "c", keyTeam: ""})
+	ctx := s.context(map[string]string{keyAction: "poll.vote", keyValue: "ab:1", keyTeam: ""}, "c", "p")
 	// Mattermost hands the context back as JSON.
 	raw, _ := json.Marshal(ctx)
 	var back map[string]any
 	_ = json.Unmarshal(raw, &back)
-	got, err := s.openContext(back)
-	if err != nil || got[keyAction] != "poll.vote" || got[keyValue] != "ab:1" {
+	got, err := s.openContext(back, "c", "p")
+	if err != nil || got[keyAction] != "poll.vote" || got[keyValue] != "ab:1" || got[keyChannel] != "c" || got[keyPost] != "p" {
 		t.Fatalf("openContext = %v, %v", got, err)
 	}
-	if _, err := (signer{key: []byte("another-secret-0123456789")}).openContext(back); err == nil {
+	if _, err := (signer{key: []byte("another-secret-0123456789")}).openContext(back, "c", "p"); err == nil {
 		t.Error("a context verifies under another secret")
+	}
+	for _, w := range [][2]string{{"c2", "p"}, {"c", "p2"}, {"c", ""}, {"", "p"}} {
+		if _, err := s.openContext(back, w[0], w[1]); err == nil {
+			t.Errorf("a context of post p in c verifies in %q on post %q", w[0], w[1])
+		}
+	}
+	// One made before its post existed verifies on any post of its channel.
+	unbound := s.context(map[string]string{keyAction: "poll.vote"}, "c", "")
+	if got, err := s.openContext(unbound, "c", "p9"); err != nil || got[keyPost] != "" {
+		t.Errorf("unbound context: %v %v", got, err)
+	}
+	if _, err := s.openContext(unbound, "c2", "p9"); err == nil {
+		t.Error("an unbound context verifies in another channel")
 	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Keys of a signed button context or dialog state. Short, because
-// Mattermost stores them with every button of every post.
+// Mattermost stores a context with every button of every post, and 5.x
+// refuses a post whose props pass 8,000 runes.
 const (
 	keyKind     = "k"  // dialog state: "form" or "confirm"
 	keyAction   = "a"  // kring's action id, "poll.vote"
@@ -24,13 +25,21 @@ const (
 	keyConfirmT = "ct" // confirm title, text, yes
 	keyConfirmX = "cx"
 	keyConfirmY = "cy"
-	keySig      = "mac"
+	keySig      = "m" // a context's MAC
 )
 
+// contextKeys are what a button's context carries. Its channel and post are
+// not among them: Mattermost sends both with every click (from the post it
+// stores, not from the context), and the MAC covers them, so a context
+// verifies only on its own post in its own channel.
 var contextKeys = map[string]bool{
-	keyAction: true, keyValue: true, keyTeam: true, keyChannel: true, keyPost: true,
+	keyAction: true, keyValue: true, keyTeam: true,
 	keyConfirmT: true, keyConfirmX: true, keyConfirmY: true,
 }
+
+// contextMACSize is how much of a context's HMAC-SHA256 is kept: 128 bits,
+// 22 characters, a forgery chance of 2⁻¹²⁸ per try.
+const contextMACSize = 16
 
 var stateKeys = map[string]bool{
 	keyKind: true, keyAction: true, keyValue: true, keyTeam: true, keyChannel: true, keyPost: true,
@@ -57,24 +66,38 @@ func (s signer) mac(purpose string, fields map[string]string) []byte {
 	return h.Sum(nil)
 }
 
-// context returns a button's integration context: fields plus their MAC.
-func (s signer) context(fields map[string]string) map[string]any {
+// context returns a button's integration context for a post in channel
+// (post "" until the post exists): fields plus a MAC over them, the channel
+// and the post.
+func (s signer) context(fields map[string]string, channel, post string) map[string]any {
 	out := make(map[string]any, len(fields)+1)
 	clean := map[string]string{}
 	for k, v := range fields {
-		if v != "" {
+		if v != "" && contextKeys[k] {
 			out[k] = v
 			clean[k] = v
 		}
 	}
-	out[keySig] = base64.RawURLEncoding.EncodeToString(s.mac("context", clean))
+	out[keySig] = base64.RawURLEncoding.EncodeToString(s.contextMAC(clean, channel, post))
 	return out
 }
 
-// openContext verifies a context as Mattermost sent it back and returns its
-// fields. Any key kring does not write, any value that is not a string, or
-// a MAC that does not match refuses the whole context.
-func (s signer) openContext(ctx map[string]any) (map[string]string, error) {
+func (s signer) contextMAC(fields map[string]string, channel, post string) []byte {
+	all := make(map[string]string, len(fields)+2)
+	for k, v := range fields {
+		all[k] = v
+	}
+	all[keyChannel], all[keyPost] = channel, post
+	return s.mac("context", all)[:contextMACSize]
+}
+
+// openContext verifies a context as Mattermost sent it back with a click
+// on post in channel, and returns its fields with the channel and post.
+// Any key kring does not write, any value that is not a string, or a MAC
+// that does not match refuses the whole context. A context made before
+// its post existed (post "") verifies in its channel only; kring binds
+// every button to its post right after posting.
+func (s signer) openContext(ctx map[string]any, channel, post string) (map[string]string, error) {
 	if len(ctx) == 0 {
 		return nil, errors.New("no context")
 	}
@@ -97,12 +120,21 @@ func (s signer) openContext(ctx map[string]any) (map[string]string, error) {
 			return nil, fmt.Errorf("unknown context field %q", k)
 		}
 	}
-	if err := s.verify("context", fields, sig); err != nil {
-		return nil, err
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || len(got) != contextMACSize || channel == "" {
+		return nil, errBadSignature
 	}
-	if fields[keyAction] == "" || fields[keyChannel] == "" {
-		return nil, errors.New("context lacks action or channel")
+	switch {
+	case hmac.Equal(got, s.contextMAC(fields, channel, post)):
+	case post != "" && hmac.Equal(got, s.contextMAC(fields, channel, "")):
+		post = ""
+	default:
+		return nil, errBadSignature
 	}
+	if fields[keyAction] == "" {
+		return nil, errors.New("context lacks an action")
+	}
+	fields[keyChannel], fields[keyPost] = channel, post
 	return fields, nil
 }
 

@@ -22,7 +22,22 @@
 //   - PUT /posts/{id} replaces is_pinned, has_reactions and file_ids with
 //     the body's; PUT /posts/{id}/patch changes only what it names.
 //   - A bot that is not a member of a channel gets 403 for posting,
-//     editing and uploading there.
+//     editing and uploading there (AppError api.context.permissions.app_error);
+//     so does a bot without the system admin role for POST /posts/ephemeral
+//     (PermissionCreatePostEphemeral) once ForbidEphemeral is set.
+//   - A create is deduplicated by its pending_post_id alone, across
+//     channels, for 30 s, as app.deduplicateCreatePost does: a second create
+//     with a pending id seen before is answered with the first post (201);
+//     while the first is still being saved, with 500
+//     api.post.deduplicate_create_post.pending; a create that fails forgets
+//     its pending id, so a retry can create.
+//   - The props of a post are measured as Post.IsValid does on save: the
+//     runes of the JSON of the props after the server's own additions
+//     (attachments re-encoded as message attachments with action ids, and
+//     "from_bot" on a bot's create). Over the limit of the version played
+//     (PropsMaxRunes5x = 8,000 by default, as Mattermost 5.x;
+//     PropsMaxRunesNow = 800,000 for today's servers) the answer is 400
+//     model.post.is_valid.props.app_error.
 package mattermosttest
 
 import (
@@ -42,6 +57,17 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 )
+
+// Props limits of the server versions the stand-in plays: model.POST_PROPS_MAX_RUNES
+// of Mattermost 5.x, and model.PostPropsMaxRunes of today's servers.
+const (
+	PropsMaxRunes5x  = 8000
+	PropsMaxRunesNow = model.PostPropsMaxRunes
+)
+
+// PendingPostTTL is how long Mattermost remembers a pending post id
+// (PENDING_POST_IDS_CACHE_TTL, pendingPostIDsCacheTTL).
+const PendingPostTTL = 30 * time.Second
 
 // Call is one REST call the server received.
 type Call struct {
@@ -86,8 +112,11 @@ type Server struct {
 	posts              map[string]*model.Post
 	order              []string
 	updates            map[string]int
-	pending            map[string]string
+	pending            map[string]pendingPost
+	pendingIDs         []string // every pending_post_id a create carried, in order
+	propsMax           int
 	users              map[string]*model.User
+	names              map[string]string // channel id → name, as a command carries it
 	ephemerals         []Ephemeral
 	hooks              []HookReply
 	dialogs            []model.OpenDialogRequest
@@ -98,7 +127,9 @@ type Server struct {
 	changed            chan struct{}     // closed and replaced on every change
 	outsider           map[string]bool
 	fail               map[string][]int
+	failAfter          map[string][]int
 	ephemeralForbidden bool
+	commandsForbidden  bool
 	uploadsOff         bool
 	n                  int
 }
@@ -106,18 +137,21 @@ type Server struct {
 // New starts a stand-in; it stops when the test ends.
 func New(t testing.TB) *Server {
 	s := &Server{
-		BotToken: "bot-token-kring",
-		Bot:      &model.User{Id: "botkring000000000000000000", Username: "kring", IsBot: true},
-		TeamID:   "team1000000000000000000000",
-		posts:    map[string]*model.Post{},
-		updates:  map[string]int{},
-		pending:  map[string]string{},
-		users:    map[string]*model.User{},
-		commands: map[string]*model.Command{},
-		triggers: map[string]string{},
-		changed:  make(chan struct{}),
-		outsider: map[string]bool{},
-		fail:     map[string][]int{},
+		BotToken:  "bot-token-kring",
+		Bot:       &model.User{Id: "botkring000000000000000000", Username: "kring", IsBot: true},
+		TeamID:    "team1000000000000000000000",
+		posts:     map[string]*model.Post{},
+		updates:   map[string]int{},
+		pending:   map[string]pendingPost{},
+		propsMax:  PropsMaxRunes5x,
+		users:     map[string]*model.User{},
+		names:     map[string]string{},
+		failAfter: map[string][]int{},
+		commands:  map[string]*model.Command{},
+		triggers:  map[string]string{},
+		changed:   make(chan struct{}),
+		outsider:  map[string]bool{},
+		fail:      map[string][]int{},
 	}
 	s.users[s.Bot.Id] = s.Bot
 	mux := http.NewServeMux()
@@ -131,9 +165,9 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.openDialog))
 	mux.HandleFunc("POST /api/v4/files", s.auth(s.uploadFile))
 	mux.HandleFunc("GET /api/v4/teams/name/{name}", s.auth(s.teamByName))
-	mux.HandleFunc("GET /api/v4/commands", s.auth(s.listCommands))
-	mux.HandleFunc("POST /api/v4/commands", s.auth(s.createCommand))
-	mux.HandleFunc("PUT /api/v4/commands/{id}", s.auth(s.updateCommand))
+	mux.HandleFunc("GET /api/v4/commands", s.auth(s.mayManageCommands(s.listCommands)))
+	mux.HandleFunc("POST /api/v4/commands", s.auth(s.mayManageCommands(s.createCommand)))
+	mux.HandleFunc("PUT /api/v4/commands/{id}", s.auth(s.mayManageCommands(s.updateCommand)))
 	mux.HandleFunc("POST /hooks/commands/{id}", s.hook)
 	s.Server = httptest.NewServer(s.record(mux))
 	t.Cleanup(s.Close)
@@ -148,6 +182,54 @@ func (s *Server) AddUser(id, username, first, last, tz string) {
 		Id: id, Username: username, FirstName: first, LastName: last,
 		Timezone: model.StringMap{"useAutomaticTimezone": "false", "manualTimezone": tz},
 	}
+}
+
+// SetLocale sets a user's language, as in their Mattermost settings.
+func (s *Server) SetLocale(id, locale string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[id]; u != nil {
+		u.Locale = locale
+	}
+}
+
+// PlayPropsLimit makes the stand-in refuse posts whose props exceed max
+// runes (PropsMaxRunes5x, the default, or PropsMaxRunesNow).
+func (s *Server) PlayPropsLimit(max int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.propsMax = max
+}
+
+// Conversation adds a direct (two users) or group (three or more)
+// conversation between users with id channel, which the bot is not a
+// member of: commands typed there carry the channel name Mattermost gives
+// it, and the bot gets 403 when it posts there.
+func (s *Server) Conversation(channel string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := model.GetGroupNameFromUserIds(slices.Clone(users))
+	if len(users) == 2 {
+		name = model.GetDMNameFromIds(users[0], users[1])
+	}
+	s.names[channel] = name
+	s.outsider[channel] = true
+}
+
+// ForbidCommands answers the slash-command API with 403 for the bot token,
+// as Mattermost does for a bot without manage_slash_commands.
+func (s *Server) ForbidCommands() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commandsForbidden = true
+}
+
+// PendingPostIDs returns the pending_post_id of every create received, in
+// order, retries included.
+func (s *Server) PendingPostIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.pendingIDs)
 }
 
 // notifyLocked wakes WaitFor; s.mu is held.
@@ -217,6 +299,15 @@ func (s *Server) FailNext(route string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail[route] = append(s.fail[route], statuses...)
+}
+
+// FailAfter serves the next calls of "METHOD /path" and then answers them
+// with the statuses given instead of the real answer, one each: the work is
+// done but its answer is lost, as when a proxy times out.
+func (s *Server) FailAfter(route string, statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAfter[route] = append(s.failAfter[route], statuses...)
 }
 
 // Calls returns the REST calls received so far.
@@ -318,24 +409,22 @@ func directID(a, b string) string {
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		status := 0
-		for route, queue := range s.fail {
-			method, path, _ := strings.Cut(route, " ")
-			match := r.URL.Path == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(r.URL.Path, path))
-			if method == r.Method && match && len(queue) > 0 {
-				status, s.fail[route] = queue[0], queue[1:]
-				break
-			}
-		}
+		status := next0(s.fail, r)
+		after := next0(s.failAfter, r)
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		s.mu.Unlock()
-		if status != 0 {
+		switch {
+		case status != 0:
 			if status == http.StatusTooManyRequests {
 				w.Header().Set("Retry-After", "0")
 			}
 			rec.status = status
-			appError(w, status, "injected failure")
-		} else {
+			appError(w, status, "stand_in.injected", "injected failure")
+		case after != 0:
+			next.ServeHTTP(&statusWriter{ResponseWriter: discard{h: http.Header{}}}, r)
+			rec.status = after
+			appError(w, after, "stand_in.injected", "injected failure after the work was done")
+		default:
 			next.ServeHTTP(rec, r)
 		}
 		s.mu.Lock()
@@ -344,6 +433,27 @@ func (s *Server) record(next http.Handler) http.Handler {
 		s.mu.Unlock()
 	})
 }
+
+// next0 takes the next injected status for r from queues, 0 for none;
+// s.mu is held.
+func next0(queues map[string][]int, r *http.Request) int {
+	for route, queue := range queues {
+		method, path, _ := strings.Cut(route, " ")
+		match := r.URL.Path == path || (strings.HasSuffix(path, "/") && strings.HasPrefix(r.URL.Path, path))
+		if method == r.Method && match && len(queue) > 0 {
+			queues[route] = queue[1:]
+			return queue[0]
+		}
+	}
+	return 0
+}
+
+// discard is a ResponseWriter whose answer is lost.
+type discard struct{ h http.Header }
+
+func (d discard) Header() http.Header         { return d.h }
+func (d discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d discard) WriteHeader(int)             {}
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -359,17 +469,51 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "bearer") || token != s.BotToken {
-			appError(w, http.StatusUnauthorized, "invalid or expired session")
+			appError(w, http.StatusUnauthorized, "api.context.session_expired.app_error", "invalid or expired session")
 			return
 		}
 		h(w, r)
 	}
 }
 
-func appError(w http.ResponseWriter, status int, msg string) {
+// appError answers as Mattermost does: an AppError with its id.
+func appError(w http.ResponseWriter, status int, id, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(model.AppError{Id: "stand_in.error", Message: msg, StatusCode: status})
+	_ = json.NewEncoder(w).Encode(model.AppError{Id: id, Message: msg, StatusCode: status})
+}
+
+// Error ids of the AppErrors the stand-in answers with, as the server's.
+const (
+	ErrPermissions  = "api.context.permissions.app_error"
+	ErrPropsTooLong = "model.post.is_valid.props.app_error"
+	ErrMsgTooLong   = "model.post.is_valid.msg.app_error"
+	ErrPending      = "api.post.deduplicate_create_post.pending"
+)
+
+func forbidden(w http.ResponseWriter) {
+	appError(w, http.StatusForbidden, ErrPermissions, "You do not have the appropriate permissions.")
+}
+
+// PropsRunes measures a post's props as Post.IsValid does on save: the runes
+// of their JSON once the server has re-encoded the attachments (and given
+// every action an id). A bot's create adds "from_bot" before this.
+func PropsRunes(p *model.Post) int {
+	c := p.Clone()
+	c.GenerateActionIds()
+	return utf8.RuneCountInString(model.StringInterfaceToJSON(c.GetProps()))
+}
+
+// valid checks a post about to be saved as Post.IsValid does, with the
+// limits of the version played; "" when it is valid. s.mu is held.
+func (s *Server) valid(p *model.Post) (id string) {
+	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
+		return ErrMsgTooLong
+	}
+	if PropsRunes(p) > s.propsMax {
+		return ErrPropsTooLong
+	}
+	return ""
 }
 
 func (s *Server) json(w http.ResponseWriter, v any) {
@@ -382,7 +526,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.users[r.PathValue("id")]
 	s.mu.Unlock()
 	if !ok {
-		appError(w, http.StatusNotFound, "user not found")
+		appError(w, http.StatusNotFound, "app.user.missing_account.const", "user not found")
 		return
 	}
 	s.json(w, u)
@@ -393,31 +537,63 @@ func (s *Server) nextID() string {
 	return fmt.Sprintf("post%022d", s.n)
 }
 
+// pendingPost is what the server remembers of a pending post id: the post
+// made for it, "" while it is being saved.
+type pendingPost struct {
+	postID  string
+	expires time.Time
+}
+
+// createPost is POST /posts: the permission check, then
+// app.deduplicateCreatePost, then the save with Post.IsValid.
 func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	var p model.Post
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil || p.ChannelId == "" {
-		appError(w, http.StatusBadRequest, "invalid post")
-		return
-	}
-	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
-		appError(w, http.StatusBadRequest, "message too long")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid post")
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.pendingIDs = append(s.pendingIDs, p.PendingPostId)
 	if s.outsider[p.ChannelId] {
-		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		s.mu.Unlock()
+		forbidden(w)
 		return
 	}
-	if id, ok := s.pending[p.PendingPostId]; ok && p.PendingPostId != "" {
-		s.json(w, s.posts[id])
+	now := time.Now()
+	if p.PendingPostId != "" {
+		seen, ok := s.pending[p.PendingPostId]
+		switch {
+		case ok && now.Before(seen.expires) && seen.postID == "":
+			s.mu.Unlock()
+			appError(w, http.StatusInternalServerError, ErrPending, "a post with this pending id is being saved")
+			return
+		case ok && now.Before(seen.expires):
+			// Whatever channel it was made in: the cache knows the id only.
+			found := s.posts[seen.postID].Clone()
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusCreated)
+			s.json(w, found)
+			return
+		}
+		s.pending[p.PendingPostId] = pendingPost{expires: now.Add(PendingPostTTL)}
+	}
+	s.mu.Unlock()
+
+	// The server saves outside of the cache's lock: a second create with
+	// the same pending id meanwhile sees it in flight.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.AddProp("from_bot", "true")
+	if id := s.valid(&p); id != "" {
+		delete(s.pending, p.PendingPostId)
+		appError(w, http.StatusBadRequest, id, "invalid post")
 		return
 	}
-	p.Id, p.UserId, p.CreateAt = s.nextID(), s.Bot.Id, time.Now().UnixMilli()
+	p.Id, p.UserId, p.CreateAt = s.nextID(), s.Bot.Id, now.UnixMilli()
 	s.posts[p.Id] = &p
 	s.order = append(s.order, p.Id)
 	if p.PendingPostId != "" {
-		s.pending[p.PendingPostId] = p.Id
+		s.pending[p.PendingPostId] = pendingPost{postID: p.Id, expires: time.Now().Add(PendingPostTTL)}
 	}
 	w.WriteHeader(http.StatusCreated)
 	s.json(w, &p)
@@ -429,7 +605,7 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updatePost(w http.ResponseWriter, r *http.Request) {
 	var p model.Post
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil || p.Id != r.PathValue("id") {
-		appError(w, http.StatusBadRequest, "invalid post")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid post")
 		return
 	}
 	s.edit(w, p.Id, func(old *model.Post) {
@@ -443,7 +619,7 @@ func (s *Server) updatePost(w http.ResponseWriter, r *http.Request) {
 func (s *Server) patchPost(w http.ResponseWriter, r *http.Request) {
 	var patch model.PostPatch
 	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
-		appError(w, http.StatusBadRequest, "invalid patch")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid patch")
 		return
 	}
 	s.edit(w, r.PathValue("id"), func(old *model.Post) { old.Patch(&patch) })
@@ -454,17 +630,17 @@ func (s *Server) edit(w http.ResponseWriter, id string, change func(*model.Post)
 	defer s.mu.Unlock()
 	old, ok := s.posts[id]
 	if !ok {
-		appError(w, http.StatusNotFound, "post not found")
+		appError(w, http.StatusNotFound, "app.post.get.app_error", "post not found")
 		return
 	}
 	if s.outsider[old.ChannelId] {
-		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		forbidden(w)
 		return
 	}
 	p := old.Clone()
 	change(p)
-	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
-		appError(w, http.StatusBadRequest, "message too long")
+	if id := s.valid(p); id != "" {
+		appError(w, http.StatusBadRequest, id, "invalid post")
 		return
 	}
 	p.EditAt = time.Now().UnixMilli()
@@ -476,13 +652,14 @@ func (s *Server) edit(w http.ResponseWriter, id string, change func(*model.Post)
 func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request) {
 	var e model.PostEphemeral
 	if err := json.NewDecoder(r.Body).Decode(&e); err != nil || e.Post == nil || e.UserID == "" {
-		appError(w, http.StatusBadRequest, "invalid ephemeral post")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid ephemeral post")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ephemeralForbidden {
-		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		// c.SetPermissionError(model.PermissionCreatePostEphemeral)
+		forbidden(w)
 		return
 	}
 	e.Post.Id = s.nextID()
@@ -494,7 +671,7 @@ func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createDirect(w http.ResponseWriter, r *http.Request) {
 	var ids []string
 	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) != 2 {
-		appError(w, http.StatusBadRequest, "invalid user ids")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid user ids")
 		return
 	}
 	s.mu.Lock()
@@ -502,7 +679,7 @@ func (s *Server) createDirect(w http.ResponseWriter, r *http.Request) {
 	_, ok1 := s.users[ids[1]]
 	s.mu.Unlock()
 	if !ok0 || !ok1 {
-		appError(w, http.StatusBadRequest, "unknown user")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "unknown user")
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
@@ -512,18 +689,18 @@ func (s *Server) createDirect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openDialog(w http.ResponseWriter, r *http.Request) {
 	var d model.OpenDialogRequest
 	if err := json.NewDecoder(r.Body).Decode(&d); err != nil || d.TriggerId == "" || d.URL == "" {
-		appError(w, http.StatusBadRequest, "invalid dialog request")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid dialog request")
 		return
 	}
 	if err := d.Dialog.IsValid(); err != nil {
-		appError(w, http.StatusBadRequest, "invalid dialog: "+err.Error())
+		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.app_error", "invalid dialog: "+err.Error())
 		return
 	}
 	s.mu.Lock()
 	user, ok := s.triggers[d.TriggerId]
 	if !ok {
 		s.mu.Unlock()
-		appError(w, http.StatusBadRequest, "invalid trigger id")
+		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.app_error", "invalid trigger id")
 		return
 	}
 	s.dialogs = append(s.dialogs, d)
@@ -537,11 +714,11 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	off := s.uploadsOff
 	s.mu.Unlock()
 	if off {
-		appError(w, http.StatusNotImplemented, "file uploads are disabled")
+		appError(w, http.StatusNotImplemented, "api.file.attachments.disabled.app_error", "file uploads are disabled")
 		return
 	}
 	if err := r.ParseMultipartForm(10 << 20); err != nil {
-		appError(w, http.StatusBadRequest, "invalid upload")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid upload")
 		return
 	}
 	channel := r.FormValue("channel_id")
@@ -549,17 +726,17 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if channel == "" {
-		appError(w, http.StatusBadRequest, "channel_id is required")
+		appError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "channel_id is required")
 		return
 	}
 	if s.outsider[channel] {
-		appError(w, http.StatusForbidden, "you do not have the appropriate permissions")
+		forbidden(w)
 		return
 	}
 	for _, fh := range r.MultipartForm.File["files"] {
 		f, err := fh.Open()
 		if err != nil {
-			appError(w, http.StatusBadRequest, "invalid upload")
+			appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid upload")
 			return
 		}
 		data, _ := io.ReadAll(f)
@@ -573,9 +750,22 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	s.json(w, &model.FileUploadResponse{FileInfos: infos})
 }
 
+func (s *Server) mayManageCommands(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		no := s.commandsForbidden
+		s.mu.Unlock()
+		if no {
+			forbidden(w)
+			return
+		}
+		h(w, r)
+	}
+}
+
 func (s *Server) teamByName(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("name") != "geboortezorg" {
-		appError(w, http.StatusNotFound, "team not found")
+		appError(w, http.StatusNotFound, "app.team.get_by_name.missing.app_error", "team not found")
 		return
 	}
 	s.json(w, &model.Team{Id: s.TeamID, Name: "geboortezorg", DisplayName: "Geboortezorg"})
@@ -597,14 +787,14 @@ func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
 	var c model.Command
 	if err := json.NewDecoder(r.Body).Decode(&c); err != nil || c.Trigger == "" || c.URL == "" || c.TeamId == "" {
-		appError(w, http.StatusBadRequest, "invalid command")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid command")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, old := range s.commands {
 		if old.TeamId == c.TeamId && old.Trigger == c.Trigger {
-			appError(w, http.StatusBadRequest, "duplicate trigger")
+			appError(w, http.StatusBadRequest, "api.command.duplicate_trigger.app_error", "duplicate trigger")
 			return
 		}
 	}
@@ -619,14 +809,14 @@ func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) {
 func (s *Server) updateCommand(w http.ResponseWriter, r *http.Request) {
 	var c model.Command
 	if err := json.NewDecoder(r.Body).Decode(&c); err != nil || c.Id != r.PathValue("id") {
-		appError(w, http.StatusBadRequest, "invalid command")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid command")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.commands[c.Id]
 	if !ok {
-		appError(w, http.StatusNotFound, "command not found")
+		appError(w, http.StatusNotFound, "app.command.getcommand.app_error", "command not found")
 		return
 	}
 	// Mattermost keeps the token, team and creator of a command.
@@ -638,7 +828,7 @@ func (s *Server) updateCommand(w http.ResponseWriter, r *http.Request) {
 func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	var resp model.CommandResponse
 	if err := json.NewDecoder(r.Body).Decode(&resp); err != nil {
-		appError(w, http.StatusBadRequest, "invalid response")
+		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "invalid response")
 		return
 	}
 	s.mu.Lock()
@@ -713,7 +903,11 @@ func (s *Server) Command(kringURL, token, userID, channelID, line string) (Reply
 	u := s.users[userID]
 	s.n++
 	hook := fmt.Sprintf("hook%022d", s.n)
+	channelName := s.names[channelID]
 	s.mu.Unlock()
+	if channelName == "" {
+		channelName = "town-square"
+	}
 	username := ""
 	if u != nil {
 		username = u.Username
@@ -721,7 +915,7 @@ func (s *Server) Command(kringURL, token, userID, channelID, line string) (Reply
 	cmd, text, _ := strings.Cut(line, " ")
 	form := url.Values{
 		"token": {token}, "team_id": {s.TeamID}, "team_domain": {"geboortezorg"},
-		"channel_id": {channelID}, "channel_name": {"town-square"},
+		"channel_id": {channelID}, "channel_name": {channelName},
 		"user_id": {userID}, "user_name": {username},
 		"command": {cmd}, "text": {text},
 		"trigger_id":   {s.issue(userID)},
