@@ -37,18 +37,58 @@ func ephemeralReply(m bot.Message) commandReply {
 }
 
 // firstDelivery reports whether key is new, so a request Slack delivers
-// twice takes effect once. When the store cannot tell, the request goes
-// ahead: a rare double beats a lost command.
-func (a *Adapter) firstDelivery(ctx context.Context, key string) bool {
+// twice takes effect once. It waits for the store until by at most: the
+// check is part of the reply's budget. A store that fails outright lets
+// the request go ahead (a rare double beats a lost command); one that does
+// not answer by then makes firstDelivery return errStoreSlow, since the
+// request's own store calls would hang the same way.
+func (a *Adapter) firstDelivery(ctx context.Context, by time.Time, key string) (bool, error) {
+	ctx, cancel := context.WithDeadline(ctx, by)
+	defer cancel()
 	ok, err := a.seen.Once(ctx, "slack:delivery:"+key, dedupeTTL)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		a.log.Warn("the store did not answer the check for a repeated delivery in time; asking the user to try again", "key", key, "err", err)
+		return false, errStoreSlow
+	case err != nil:
 		a.log.Warn("cannot check for a repeated delivery; handling it", "key", key, "err", err)
-		return true
-	}
-	if !ok {
+		return true, nil
+	case !ok:
 		a.log.Info("repeated delivery ignored", "key", key)
 	}
-	return ok
+	return ok, nil
+}
+
+// errStoreSlow marks a request the store could not take in time.
+var errStoreSlow = errors.New("the store did not answer within the reply budget")
+
+// checkBy is how long a request's delivery check may wait for the store:
+// until a fifth of AckWithin is left, so that the "try again" reply still
+// goes out in the acknowledgement, but at least minDeliveryCheck, lest a
+// short AckWithin turn a store that is merely busy into a refusal.
+func (a *Adapter) checkBy(arrived time.Time) time.Time {
+	by := arrived.Add(a.cfg.AckWithin - a.cfg.AckWithin/5)
+	return later(by, arrived.Add(minDeliveryCheck))
+}
+
+// minDeliveryCheck is the least time a delivery check is given: one small
+// write that takes longer than this means a store that hangs.
+const minDeliveryCheck = time.Second
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// tryAgain is the reply to a request the store could not take in time. Its
+// language is looked up with by as deadline, which has passed: a store that hangs
+// is not waited for again, and the Mux falls back to the default language.
+func (a *Adapter) tryAgain(ctx context.Context, by time.Time, where bot.Where) bot.Reply {
+	ctx, cancel := context.WithDeadline(ctx, by)
+	defer cancel()
+	return bot.Reply{Message: bot.TextMessage(bot.T(a.cfg.Mux.Locale(ctx, where)).S("slack.try_again"))}
 }
 
 // spawn runs f in the background, owned by the Adapter (Close waits).
@@ -63,16 +103,19 @@ func (a *Adapter) spawn(f func(ctx context.Context)) {
 }
 
 // handleInTime runs handle and returns what finish makes of its reply when
-// it comes within AckWithin. Otherwise it returns nil (an empty ack) and
-// finish runs later with late set, to deliver the reply another way.
-func (a *Adapter) handleInTime(handle func(ctx context.Context) bot.Reply, finish func(ctx context.Context, r bot.Reply, late bool) any) any {
+// it comes within AckWithin of arrived, the moment the request arrived.
+// Otherwise it returns nil (an empty ack) and finish runs later with late
+// set, to deliver the reply another way. handle gets by, the time until
+// which its delivery check may wait for the store.
+func (a *Adapter) handleInTime(arrived time.Time, handle func(ctx context.Context, by time.Time) bot.Reply, finish func(ctx context.Context, r bot.Reply, late bool) any) any {
 	var (
 		mu     sync.Mutex
 		gaveUp bool
 		done   = make(chan bot.Reply, 1)
+		ackBy  = arrived.Add(a.cfg.AckWithin)
 	)
 	a.spawn(func(ctx context.Context) {
-		r := handle(ctx)
+		r := handle(ctx, a.checkBy(arrived))
 		mu.Lock()
 		if gaveUp {
 			mu.Unlock()
@@ -82,7 +125,7 @@ func (a *Adapter) handleInTime(handle func(ctx context.Context) bot.Reply, finis
 		done <- r
 		mu.Unlock()
 	})
-	t := time.NewTimer(a.cfg.AckWithin)
+	t := time.NewTimer(time.Until(ackBy))
 	defer t.Stop()
 	select {
 	case r := <-done:
@@ -103,6 +146,7 @@ func (a *Adapter) handleInTime(handle func(ctx context.Context) bot.Reply, finis
 // command handles a slash command and returns the acknowledgement.
 // fallbackKey identifies the delivery when Slack sent no trigger id.
 func (a *Adapter) command(sc slack.SlashCommand, fallbackKey string) (any, error) {
+	arrived := time.Now()
 	if sc.Command == "" || sc.UserID == "" || sc.ChannelID == "" {
 		return nil, errMalformed
 	}
@@ -110,12 +154,14 @@ func (a *Adapter) command(sc slack.SlashCommand, fallbackKey string) (any, error
 	if sc.TriggerID == "" {
 		key = "cmd:" + fallbackKey
 	}
-	if !a.firstDelivery(a.ctx, key) {
-		return nil, nil
-	}
 	where := bot.Where{Platform: bot.Slack, Team: sc.TeamID, Channel: sc.ChannelID}
 	a.replies.rememberUser(where, sc.UserID, sc.ResponseURL)
-	return a.handleInTime(func(ctx context.Context) bot.Reply {
+	return a.handleInTime(arrived, func(ctx context.Context, by time.Time) bot.Reply {
+		if fresh, err := a.firstDelivery(ctx, by, key); err != nil {
+			return a.tryAgain(ctx, by, where)
+		} else if !fresh {
+			return bot.Reply{}
+		}
 		req := &bot.Request{
 			Where:     where,
 			User:      a.users.lookup(ctx, sc.TeamID, sc.UserID, sc.UserName),
@@ -165,6 +211,7 @@ func (a *Adapter) interaction(cb *slack.InteractionCallback, fallbackKey string)
 }
 
 func (a *Adapter) blockActions(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+	arrived := time.Now()
 	actions := cb.ActionCallback.BlockActions
 	if len(actions) == 0 || cb.User.ID == "" {
 		return nil, errMalformed
@@ -179,24 +226,28 @@ func (a *Adapter) blockActions(cb *slack.InteractionCallback, fallbackKey string
 		ts = cb.Message.Timestamp
 	}
 	ref := bot.Ref{Where: where, ID: ts}
-	var fresh []*slack.BlockAction
-	for i, ba := range actions {
-		key := "act:" + cb.Team.ID + ":" + cb.TriggerID + ":" + ba.ActionTs
-		if cb.TriggerID == "" && ba.ActionTs == "" {
-			key = "act:" + fallbackKey + ":" + strconv.Itoa(i)
-		}
-		if a.firstDelivery(a.ctx, key) {
-			fresh = append(fresh, ba)
-		}
-	}
-	if len(fresh) == 0 {
-		return nil, nil
-	}
 	if cb.Container.IsEphemeral && ts != "" {
 		a.replies.rememberEphemeral(ref, cb.ResponseURL)
 	}
 	a.replies.rememberUser(where, cb.User.ID, cb.ResponseURL)
-	return a.handleInTime(func(ctx context.Context) bot.Reply {
+	return a.handleInTime(arrived, func(ctx context.Context, by time.Time) bot.Reply {
+		var fresh []*slack.BlockAction
+		for i, ba := range actions {
+			key := "act:" + cb.Team.ID + ":" + cb.TriggerID + ":" + ba.ActionTs
+			if cb.TriggerID == "" && ba.ActionTs == "" {
+				key = "act:" + fallbackKey + ":" + strconv.Itoa(i)
+			}
+			ok, err := a.firstDelivery(ctx, by, key)
+			if err != nil {
+				return a.tryAgain(ctx, by, where)
+			}
+			if ok {
+				fresh = append(fresh, ba)
+			}
+		}
+		if len(fresh) == 0 {
+			return bot.Reply{}
+		}
 		user := a.users.lookup(ctx, cb.Team.ID, cb.User.ID, cb.User.Name)
 		var last bot.Reply
 		for _, ba := range fresh {
@@ -225,6 +276,7 @@ func (a *Adapter) blockActions(cb *slack.InteractionCallback, fallbackKey string
 }
 
 func (a *Adapter) viewSubmission(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+	arrived := time.Now()
 	if cb.User.ID == "" {
 		return nil, errMalformed
 	}
@@ -236,11 +288,13 @@ func (a *Adapter) viewSubmission(cb *slack.InteractionCallback, fallbackKey stri
 	if cb.TriggerID == "" {
 		key = "view:" + cb.View.ID + ":" + cb.View.Hash + ":" + fallbackKey
 	}
-	if !a.firstDelivery(a.ctx, key) {
-		return nil, nil
-	}
 	where := fs.Where
-	return a.handleInTime(func(ctx context.Context) bot.Reply {
+	return a.handleInTime(arrived, func(ctx context.Context, by time.Time) bot.Reply {
+		if fresh, err := a.firstDelivery(ctx, by, key); err != nil {
+			return a.tryAgain(ctx, by, where)
+		} else if !fresh {
+			return bot.Reply{}
+		}
 		act := &bot.Action{
 			Where:     where,
 			User:      a.users.lookup(ctx, cb.Team.ID, cb.User.ID, cb.User.Name),
