@@ -158,8 +158,21 @@ func (a *Adapter) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /mattermost/dialogs", a.serveDialog)
 }
 
-// Run returns nil: Mattermost calls kring, kring has nothing to run.
-func (a *Adapter) Run(ctx context.Context) error { return nil }
+// Run checks the bot token once, logging in one line when Mattermost
+// refuses it or cannot be reached, and returns nil: Mattermost calls kring,
+// kring has nothing else to run. Without it a wrong token would show only
+// on /readyz and as failed posts.
+func (a *Adapter) Run(ctx context.Context) error {
+	err := a.Ready(ctx)
+	switch s := statusOf(err); {
+	case err == nil || ctx.Err() != nil:
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		a.log.Error("Mattermost refuses the bot token: set KRING_MATTERMOST_BOT_TOKEN to the access token of kring's bot account (System Console > Integrations > Bot Accounts)", "url", a.cfg.URL, "status", s)
+	default:
+		a.log.Error("Mattermost cannot be reached to check the bot token; check KRING_MATTERMOST_URL", "url", a.cfg.URL, "err", err)
+	}
+	return nil
+}
 
 // Ready checks that the bot token works.
 func (a *Adapter) Ready(ctx context.Context) error {

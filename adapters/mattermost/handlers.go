@@ -44,6 +44,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	where := bot.Where{Platform: bot.Mattermost, Team: f.Get("team_id"), Channel: channelID}
+	a.rest.noteChannel(channelID, f.Get("channel_name"))
 	hook := a.hookURL(f.Get("response_url"))
 	reply, ok := a.answer(r.Context(), func(ctx context.Context) bot.Reply {
 		req := &bot.Request{
@@ -139,6 +140,11 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 	}
 	where := bot.Where{Platform: bot.Mattermost, Team: ctx[keyTeam], Channel: ctx[keyChannel]}
 	if ctx[keyConfirmT] != "" || ctx[keyConfirmX] != "" || ctx[keyConfirmY] != "" {
+		// Someone who may not do this hears so now, not after confirming.
+		if refusal := a.check(r.Context(), ctx, in); refusal != nil {
+			writeJSON(w, actionResponse{EphemeralText: a.render.text(*refusal), SkipSlackParsing: true})
+			return
+		}
 		// First ask; the dialog's submission runs the action.
 		if err := a.rest.openDialog(r.Context(), in.TriggerId, a.render.confirmDialog(ctx, in.PostId)); err != nil {
 			a.log.Error("open confirmation", "action", ctx[keyAction], "err", err)
@@ -172,6 +178,35 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, resp)
+}
+
+// ActionChecker is a Handler that can tell, without doing anything,
+// whether an action would be refused. The adapter asks it before it opens
+// a confirmation dialog, so that "Peiling sluiten?" is only asked of
+// someone who may close the poll. The submission is checked again by
+// ServeAction itself; this is only about what is asked first.
+type ActionChecker interface {
+	// CheckAction returns the refusal to show when act would be refused,
+	// a zero Reply when it would be served.
+	CheckAction(ctx context.Context, act *bot.Action) bot.Reply
+}
+
+// check asks the handler, when it can tell, whether the clicking user may
+// run a button's action; nil when they may or when it cannot tell in
+// time (the trigger id of the click expires within seconds).
+func (a *Adapter) check(reqCtx context.Context, ctx map[string]string, in model.PostActionIntegrationRequest) *bot.Message {
+	ch, ok := a.cfg.Handler.(ActionChecker)
+	if !ok {
+		return nil
+	}
+	c, cancel := context.WithTimeout(reqCtx, a.cfg.AckWithin/2)
+	defer cancel()
+	where := bot.Where{Platform: bot.Mattermost, Team: ctx[keyTeam], Channel: ctx[keyChannel]}
+	act := &bot.Action{
+		Where: where, User: a.users.get(c, in.UserId, in.UserName),
+		ID: ctx[keyAction], Value: ctx[keyValue], Ref: bot.Ref{Where: where, ID: in.PostId},
+	}
+	return ch.CheckAction(c, act).Message
 }
 
 // dialogResponse answers a dialog submission; errors keep it open.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -23,6 +25,35 @@ type restPoster struct {
 	mu  sync.Mutex
 	me  *model.User       // the bot account, once asked
 	dms map[string]string // user id → direct channel id
+	// conversations are the direct and group messages commands came from,
+	// by channel id: kring cannot post there unless it is a member.
+	conversations map[string]bool
+	// noEphemeralUntil: the API refused an ephemeral post (the bot is no
+	// system admin); until then replies go as DMs at once, without asking
+	// again. Checked again later, as an admin may grant the permission.
+	noEphemeralUntil time.Time
+}
+
+// ephemeralRetry is how long a refusal of ephemeral posts is remembered.
+const ephemeralRetry = time.Hour
+
+// conversationName matches the channel names Mattermost gives a direct
+// message (model.GetDMNameFromIds: two user ids) and a group message
+// (model.GetGroupNameFromUserIds: a SHA-1 in hex).
+var conversationName = regexp.MustCompile(`^([a-z0-9]{26}__[a-z0-9]{26}|[0-9a-f]{40})$`)
+
+// noteChannel remembers from a command's channel name whether its channel
+// is a direct or group message.
+func (p *restPoster) noteChannel(id, name string) {
+	if !conversationName.MatchString(name) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conversations == nil || len(p.conversations) > maxCachedUsers {
+		p.conversations = map[string]bool{}
+	}
+	p.conversations[id] = true
 }
 
 var _ bot.Poster = (*restPoster)(nil)
@@ -88,14 +119,24 @@ func (p *restPoster) create(ctx context.Context, where bot.Where, pp post, files
 	})
 	if err != nil {
 		if s := statusOf(err); s == http.StatusForbidden || s == http.StatusNotFound {
-			return "", p.notInChannel(ctx, err)
+			return "", p.notInChannel(ctx, where, err)
 		}
 		return "", err
 	}
 	return out.Id, nil
 }
 
-func (p *restPoster) notInChannel(ctx context.Context, cause error) error {
+// notInChannel is the user error for a channel the bot may not post in:
+// how to add it, or in a direct or group message (which a bot cannot
+// join) that it has to be a channel.
+func (p *restPoster) notInChannel(ctx context.Context, where bot.Where, cause error) error {
+	p.mu.Lock()
+	private := p.conversations[where.Channel]
+	p.mu.Unlock()
+	if private {
+		p.log.Info("bot may not post in a direct or group message", "channel", where.Channel, "err", cause)
+		return bot.Errorf("mattermost.private_conversation")
+	}
 	name := "kring"
 	if me, err := p.bot(ctx); err == nil && me.Username != "" {
 		name = me.Username
@@ -122,15 +163,25 @@ func (p *restPoster) Update(ctx context.Context, ref bot.Ref, m bot.Message) err
 		return resp, err
 	})
 	if statusOf(err) == http.StatusForbidden {
-		return p.notInChannel(ctx, err)
+		return p.notInChannel(ctx, ref.Where, err)
 	}
 	return err
 }
 
 // Ephemeral implements bot.Poster. Mattermost lets only system admins post
-// ephemeral messages through the API; a bot without that role gets the
-// message as a DM instead, which still reaches the user and nobody else.
+// ephemeral messages through the API (PermissionCreatePostEphemeral); a
+// bot without that role gets the message as a DM instead, which still
+// reaches the user and nobody else. The adapter answers commands and
+// clicks in their own responses where it can, so this is for replies that
+// come too late for those.
 func (p *restPoster) Ephemeral(ctx context.Context, where bot.Where, userID string, m bot.Message) error {
+	p.mu.Lock()
+	refused := time.Now().Before(p.noEphemeralUntil)
+	p.mu.Unlock()
+	if refused {
+		_, err := p.DM(ctx, where, userID, m)
+		return err
+	}
 	pp := p.render.message(m, where, "")
 	in := &model.Post{ChannelId: where.Channel, Message: pp.Message}
 	in.SetProps(pp.props())
@@ -139,7 +190,13 @@ func (p *restPoster) Ephemeral(ctx context.Context, where bot.Where, userID stri
 		return resp, err
 	})
 	if statusOf(err) == http.StatusForbidden {
-		p.log.Debug("no permission for ephemeral posts; sending a DM", "user", userID)
+		p.mu.Lock()
+		first := p.noEphemeralUntil.IsZero()
+		p.noEphemeralUntil = time.Now().Add(ephemeralRetry)
+		p.mu.Unlock()
+		if first {
+			p.log.Info("the bot may not post ephemeral messages (only system admins may); late replies come as DMs", "err", err)
+		}
 		_, err = p.DM(ctx, where, userID, m)
 	}
 	return err

@@ -11,7 +11,8 @@ import (
 	"github.com/kringbot/kring/bot"
 )
 
-// users looks up display names and time zones, keeping each for a while:
+// users looks up display names, time zones and languages, keeping each for
+// a while:
 // a busy poll would otherwise ask for the same voters over and over.
 type users struct {
 	c   *client
@@ -50,7 +51,7 @@ func (u *users) get(ctx context.Context, id, username string) bot.User {
 	if err != nil || mu == nil {
 		return bot.User{ID: id, Name: username}
 	}
-	user := bot.User{ID: id, Name: displayName(mu), TZ: timezone(mu.Timezone)}
+	user := bot.User{ID: id, Name: displayName(mu), TZ: timezone(mu.Timezone), Locale: mu.Locale}
 	u.mu.Lock()
 	if len(u.m) >= maxCachedUsers {
 		for k, v := range u.m {
