@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,12 +27,20 @@ type Check struct {
 	Func func(ctx context.Context) error
 }
 
+// DefaultCheckTimeout is how long /readyz waits for each check. It is
+// short, so that a probe with a timeout of a few seconds (Kubernetes
+// defaults to 1 s) gets an answer that names the culprit instead of
+// timing out itself.
+const DefaultCheckTimeout = time.Second
+
 // Server serves kring over HTTP.
 type Server struct {
 	Mux     *http.ServeMux // adapters mount their routes here
 	Metrics *Metrics
 	Log     *slog.Logger
-	checks  []Check
+	// CheckTimeout bounds each readiness check; 0 means DefaultCheckTimeout.
+	CheckTimeout time.Duration
+	checks       []Check
 }
 
 // New returns a server with /healthz, /readyz and /metrics mounted.
@@ -49,21 +58,53 @@ func New(log *slog.Logger) *Server {
 // AddCheck adds a readiness condition to /readyz.
 func (s *Server) AddCheck(c Check) { s.checks = append(s.checks, c) }
 
+// ready answers /readyz. The checks run at once, each with a deadline of
+// its own, so a store that hangs neither delays the answer past one
+// CheckTimeout nor leaves the checks after it an expired context to fail
+// with (which blamed Slack for a frozen Redis). Nothing is cached here: each
+// request asks again.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
+	timeout := s.CheckTimeout
+	if timeout <= 0 {
+		timeout = DefaultCheckTimeout
+	}
+	errs := make([]error, len(s.checks))
+	var wg sync.WaitGroup
+	for i, c := range s.checks {
+		wg.Go(func() { errs[i] = runCheck(r.Context(), c, timeout) })
+	}
+	wg.Wait()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	status, body := http.StatusOK, ""
-	for _, c := range s.checks {
-		if err := c.Func(ctx); err != nil {
+	for i, c := range s.checks {
+		if errs[i] != nil {
 			status = http.StatusServiceUnavailable
-			body += fmt.Sprintf("%s: %v\n", c.Name, err)
+			body += fmt.Sprintf("%s: %v\n", c.Name, errs[i])
 			continue
 		}
 		body += c.Name + ": ok\n"
 	}
 	w.WriteHeader(status)
 	fmt.Fprint(w, body)
+}
+
+// runCheck runs c for at most timeout. A check that ignores its context
+// is left to finish on its own goroutine: /readyz answers anyway.
+func runCheck(ctx context.Context, c Check, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Func(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within %v (%w)", timeout, err)
+	}
+	return err
 }
 
 // Handler returns the server's handler with request logging and metrics.
