@@ -41,7 +41,7 @@ func BenchmarkClickRedis(b *testing.B) {
 	if err := stores.Ping(ctx); err != nil {
 		b.Skipf("SKIPPING: Redis at %s does not answer: %v", redisURL(), err)
 	}
-	h := newHarnessOn(b, stores.Polls, stores.Jobs, stores.Settings, nil)
+	h := newHarnessOn(b, nil, stores.Polls, stores.Jobs, stores.Settings, nil)
 	post, ts := h.createPoll(`"Benchmark?" A B C D`)
 	votes := buttons(b, post, "poll.vote")
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)

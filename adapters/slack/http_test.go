@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/kringbot/kring/bot"
@@ -173,102 +174,96 @@ func TestRepeatedDelivery(t *testing.T) {
 	}
 }
 
-// TestBusyPoll: 200 clicks on one poll within a second through the signed
-// endpoint: every vote counted, every click answered within 3 s, about
-// one chat.update per second, and the last one right.
+// TestBusyPoll: 200 people click one poll within a second, through the
+// signed endpoint. Every click is counted and answered without waiting for
+// Slack's rate limit or a retry; the message is updated at most
+// once a second; the state with every vote lands within a second of the
+// last click, without Close's flush; and no update comes after it.
+//
+// It runs in a testing/synctest bubble on an in-process network: time
+// moves only when every goroutine waits, so what it checks is kring's
+// pacing, not how busy the machine is. BenchmarkClickBolt and
+// BenchmarkClickRedis measure how fast clicks are answered.
 func TestBusyPoll(t *testing.T) {
-	if testing.Short() {
-		t.Skip("takes a few seconds")
-	}
-	h := newHarness(t, nil)
-	post, ts := h.createPoll(`"Lunch?" Pizza Soep Salade`)
-	votes := buttons(t, post, "poll.vote")
-	const clicks = 200
-	bodies := make([]string, clicks)
-	for i := range bodies {
-		bodies[i] = h.clickBody("U"+strconv.Itoa(i), "C1", ts, votes[i%3])
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		lat  []time.Duration
-		bad  []int
-		sem  = make(chan struct{}, 100)
-		from = time.Now()
-	)
-	// The clicks arrive spread over one second, as 200 people clicking
-	// within a second do.
-	tick := time.NewTicker(time.Second / clicks)
-	defer tick.Stop()
-	for i := range clicks {
-		<-tick.C
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			resp, _, took := h.send(request{path: "/slack/interactions", body: bodies[i]})
-			mu.Lock()
-			defer mu.Unlock()
-			lat = append(lat, took)
-			if resp.StatusCode != http.StatusOK {
-				bad = append(bad, resp.StatusCode)
+	synctest.Test(t, func(t *testing.T) {
+		h := newBubbleHarness(t, nil)
+		post, ts := h.createPoll(`"Lunch?" Pizza Soep Salade`)
+		votes := buttons(t, post, "poll.vote")
+		const clicks, together = 200, 10
+		// In the bubble only waiting on a timer takes time. bbolt's write
+		// batching may (a millisecond a write); a wait for Slack's pace (a
+		// second), a retry's back-off or the ack deadline may not.
+		const clickWaits = 100 * time.Millisecond
+		bodies := make([]string, clicks)
+		for i := range bodies {
+			bodies[i] = h.clickBody("U"+strconv.Itoa(i), "C1", ts, votes[i%3])
+		}
+		// The clicks come in 20 waves of 10 at once, 50 ms apart: 200
+		// people clicking within a second.
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Second / (clicks / together))
+		defer tick.Stop()
+		first := time.Now()
+		var lastClick time.Time
+		for wave := range clicks / together {
+			if wave > 0 {
+				<-tick.C
 			}
-		}()
-	}
-	wg.Wait()
-	spent := time.Since(from)
-	if len(bad) > 0 {
-		t.Fatalf("%d clicks failed: %v", len(bad), bad[:min(5, len(bad))])
-	}
-	slices.Sort(lat)
-	if worst := lat[len(lat)-1]; worst >= 3*time.Second {
-		t.Errorf("slowest click answered in %v, want < 3s", worst)
-	}
-	t.Logf("%d clicks in %v; ack p50 %v p99 %v max %v", clicks, spent, lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
-	if spent > 1500*time.Millisecond {
-		t.Logf("note: sending the clicks and reading their answers took %v", spent)
-	}
-	_, ballots := h.pollState()
-	if len(ballots) != clicks {
-		t.Errorf("%d ballots, want %d", len(ballots), clicks)
-	}
-	// Wait for the final state to land on its own, without Close's flush.
-	calls := h.api.waitFor("the update with every vote", func(cs []call) bool {
-		for _, c := range cs {
-			if c.Method == "chat.update" && strings.Contains(c.Form.Get("text"), "200 stemmers") {
-				return true
+			lastClick = time.Now()
+			for i := wave * together; i < (wave+1)*together; i++ {
+				wg.Go(func() {
+					sent := time.Now()
+					resp, body, _ := h.send(request{path: "/slack/interactions", body: bodies[i]})
+					if resp.StatusCode != http.StatusOK {
+						t.Errorf("click %d: status %d: %s", i, resp.StatusCode, body)
+					}
+					if waited := time.Since(sent); waited >= clickWaits {
+						t.Errorf("click %d answered after %v of waiting on timers, want under %v", i, waited, clickWaits)
+					}
+				})
 			}
 		}
-		return false
+		wg.Wait()
+		if _, ballots := h.pollState(); len(ballots) != clicks {
+			t.Errorf("%d ballots, want %d", len(ballots), clicks)
+		}
+
+		isUpdate := func(c call) bool { return c.Method == "chat.update" && c.Form.Get("ts") == ts }
+		calls := h.api.waitFor("the update with every vote", func(cs []call) bool {
+			return slices.ContainsFunc(cs, func(c call) bool { return isUpdate(c) && strings.Contains(c.Form.Get("text"), "200 stemmers") })
+		})
+		var updates []call
+		for _, c := range calls {
+			if isUpdate(c) {
+				updates = append(updates, c)
+			}
+		}
+		final := updates[len(updates)-1]
+		if late := final.At.Sub(lastClick); late > time.Second {
+			t.Errorf("the final state landed %v after the last click, want within the one-second pace", late)
+		}
+		for i := 1; i < len(updates); i++ {
+			if gap := updates[i].At.Sub(updates[i-1].At); gap < time.Second {
+				t.Errorf("updates %d and %d %v apart, want at least a second", i-1, i, gap)
+			}
+		}
+		if most := 1 + int(final.At.Sub(first)/time.Second); len(updates) > most {
+			t.Errorf("%d chat.updates in %v, want at most %d", len(updates), final.At.Sub(first), most)
+		}
+		text := final.text(t)
+		for _, want := range []string{"200 stemmers", " 67 stemmen (34%)", " 66 stemmen (33%)"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("last update lacks %q:\n%s", want, text)
+			}
+		}
+		t.Logf("%d chat.updates for %d clicks in %v", len(updates), clicks, lastClick.Sub(first))
+
+		// Close sends whatever is pending; nothing may follow the final
+		// state but the final state.
+		h.close()
+		all := h.api.recorded("chat.update")
+		if last := all[len(all)-1].text(t); !strings.Contains(last, "200 stemmers") {
+			t.Errorf("the last update of all is not the final state:\n%s", last)
+		}
 	})
-	var updates []call
-	for _, c := range calls {
-		if c.Method == "chat.update" {
-			updates = append(updates, c)
-		}
-	}
-	for i := 1; i < len(updates); i++ {
-		if gap := updates[i].At.Sub(updates[i-1].At); gap < 900*time.Millisecond {
-			t.Errorf("updates %d and %d %v apart, want about a second", i-1, i, gap)
-		}
-	}
-	window := updates[len(updates)-1].At.Sub(from)
-	if max := int(window/time.Second) + 2; len(updates) > max {
-		t.Errorf("%d chat.updates in %v, want at most %d", len(updates), window, max)
-	}
-	text := updates[len(updates)-1].text(t)
-	for _, want := range []string{"200 stemmers", " 67 stemmen (34%)", " 67 stemmen", " 66 stemmen (33%)"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("last update lacks %q:\n%s", want, text)
-		}
-	}
-	t.Logf("%d chat.updates for %d clicks", len(updates), clicks)
-	h.close()
-	// Two clicks' refreshes may both read the final state; any update
-	// after it must show that state too.
-	final := h.api.recorded("chat.update")
-	if last := final[len(final)-1].text(t); !strings.Contains(last, "200 stemmers") {
-		t.Errorf("the last update of all is not the final state:\n%s", last)
-	}
 }

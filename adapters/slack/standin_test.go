@@ -105,9 +105,11 @@ func (s *standin) waitFor(what string, ok func([]call) bool) []call {
 	}
 }
 
-func newStandin(t testing.TB) *standin {
+// newStandinOn serves the stand-in on n as http://slack.test:80, or on a
+// loopback port when n is nil.
+func newStandinOn(t testing.TB, n *pipeNet) *standin {
 	s := &standin{t: t, fail: map[string]string{}, changed: make(chan struct{})}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = n.serve(http.HandlerFunc(s.serve), "slack.test")
 	t.Cleanup(s.Close)
 	return s
 }
