@@ -138,6 +138,7 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "action does not belong here", http.StatusForbidden)
 		return
 	}
+	ctx[keyTeam] = in.TeamId // the team of the post's channel, as Mattermost knows it
 	where := bot.Where{Platform: bot.Mattermost, Team: ctx[keyTeam], Channel: ctx[keyChannel]}
 	if ctx[keyConfirmT] != "" || ctx[keyConfirmX] != "" || ctx[keyConfirmY] != "" {
 		// Someone who may not do this hears so now, not after confirming.

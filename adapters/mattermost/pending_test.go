@@ -106,3 +106,35 @@ func TestRetriedCreateReusesItsPendingID(t *testing.T) {
 		t.Errorf("pending ids: %q", p)
 	}
 }
+
+// Text that JSON escapes (<, > and & weigh six runes each) cannot push a
+// post over 5.x's props limit: labels are cut until the props fit.
+func TestPropsFit5xWhateverTheLabels(t *testing.T) {
+	h := newHarness(t)
+	h.mm.PlayPropsLimit(mattermosttest.PropsMaxRunes5x)
+	var row []bot.Button
+	for i := range 22 {
+		row = append(row, bot.Button{ID: "tel.klik", Label: strings.Repeat("<&>", 50), Value: fmt.Sprintf("abcdefgh:%d", i)})
+	}
+	m := bot.Message{Text: strings.Repeat("&", 300), Blocks: []bot.Block{bot.Section{Text: "Vraag"}, bot.Buttons{Buttons: row}}}
+	where := bot.Where{Platform: bot.Mattermost, Team: h.mm.TeamID, Channel: testChannel}
+	ref, err := h.ad.rest.Post(t.Context(), where, m)
+	if err != nil {
+		t.Fatalf("post: %v", err)
+	}
+	if err := h.ad.rest.Update(t.Context(), ref, m); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	p := h.mm.Post(ref.ID)
+	if got := len(mattermosttest.Actions(p)); got != 22 {
+		t.Errorf("%d buttons", got)
+	}
+	if n := mattermosttest.PropsRunes(p); n > maxPropsRunes {
+		t.Errorf("props of %d runes, kring keeps them within %d", n, maxPropsRunes)
+	}
+	// Unless it is cut, a label is whole.
+	p2 := testRenderer.message(pollLike("klein"), testWhere, "p")
+	if a := p2.Attachments[0].Actions[0]; a.Name != "Ja" {
+		t.Errorf("short label = %q", a.Name)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // Mattermost's limits that rendering keeps within.
 const (
 	maxPostRunes     = 16383 // a post's message
-	maxLabelRunes    = 60    // a button's label before it wraps badly
+	maxLabelRunes    = 40    // a button's label; the message says it in full
 	maxFallbackRunes = 300   // an attachment's fallback (notifications)
 	maxFieldRunes    = 2000  // an attachment field's value
 	maxTextBytes     = 150   // a dialog text input, placeholder, help text
@@ -70,19 +70,21 @@ type renderer struct {
 	dialogURL string // KRING_PUBLIC_URL + /mattermost/dialogs
 }
 
-// labelSteps are the lengths button labels are cut to, longest first,
-// until a message's props fit in maxPropsRunes: the largest poll kring
-// allows fits at the first step; text full of characters JSON escapes
-// may need the later ones.
-var labelSteps = []int{maxLabelRunes, 30, 12, 4}
+// fitSteps are the lengths button labels and the fallback are cut to,
+// longest first, until a message's props fit in maxPropsRunes: the
+// largest poll kring allows fits at the first step; text full of
+// characters JSON escapes may need the later ones.
+var fitSteps = []struct{ label, fallback int }{
+	{maxLabelRunes, maxFallbackRunes}, {24, maxFallbackRunes}, {12, 100}, {4, 0},
+}
 
 // message renders m for a post in where; postID is "" until the post
 // exists. Its props fit in maxPropsRunes whenever shorter button labels
 // can make them fit.
 func (r renderer) message(m bot.Message, where bot.Where, postID string) post {
 	var out post
-	for _, labels := range labelSteps {
-		out = r.messageWithLabels(m, where, postID, labels)
+	for _, step := range fitSteps {
+		out = r.messageWithLabels(m, where, postID, step.label, step.fallback)
 		if out.propsRunes() <= maxPropsRunes {
 			break
 		}
@@ -90,7 +92,7 @@ func (r renderer) message(m bot.Message, where bot.Where, postID string) post {
 	return out
 }
 
-func (r renderer) messageWithLabels(m bot.Message, where bot.Where, postID string, labelRunes int) post {
+func (r renderer) messageWithLabels(m bot.Message, where bot.Where, postID string, labelRunes, fallbackRunes int) post {
 	var (
 		parts   []string
 		out     post
@@ -145,7 +147,7 @@ func (r renderer) messageWithLabels(m bot.Message, where bot.Where, postID strin
 	if len(out.Attachments) > 0 {
 		// Shown where the attachments are not (notifications): once is
 		// enough.
-		out.Attachments[0].Fallback = truncateRunes(plain(m.Text), maxFallbackRunes)
+		out.Attachments[0].Fallback = truncateRunes(plain(m.Text), fallbackRunes)
 	}
 	if len(m.Blocks) == 0 {
 		parts = append(parts, escapeMarkdown(m.Text))
@@ -158,7 +160,7 @@ func (r renderer) messageWithLabels(m bot.Message, where bot.Where, postID strin
 // which must be alphanumeric and unique within the post; kring's own id and
 // value travel in the signed context.
 func (r renderer) action(b bot.Button, i int, where bot.Where, postID string, labelRunes int) *model.PostAction {
-	fields := map[string]string{keyAction: b.ID, keyValue: b.Value, keyTeam: where.Team}
+	fields := map[string]string{keyAction: b.ID, keyValue: b.Value}
 	if c := b.Confirm; c != nil {
 		fields[keyConfirmT] = c.Title
 		fields[keyConfirmX] = c.Text

@@ -31,9 +31,12 @@ const (
 // contextKeys are what a button's context carries. Its channel and post are
 // not among them: Mattermost sends both with every click (from the post it
 // stores, not from the context), and the MAC covers them, so a context
-// verifies only on its own post in its own channel.
+// verifies only on its own post in its own channel. Nor is the team:
+// Mattermost sends the team of the post's channel too ("" in a direct or
+// group message, which belongs to no team), and channel ids are unique
+// across teams, so the channel says all the MAC needs.
 var contextKeys = map[string]bool{
-	keyAction: true, keyValue: true, keyTeam: true,
+	keyAction: true, keyValue: true,
 	keyConfirmT: true, keyConfirmX: true, keyConfirmY: true,
 }
 
