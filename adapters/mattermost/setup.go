@@ -117,6 +117,13 @@ func (in Installer) Install(ctx context.Context, team string, cmds []bot.Command
 	return out, nil
 }
 
+// Refused reports whether err is Mattermost refusing the token (401) or
+// what it may do (403).
+func Refused(err error) bool {
+	s := statusOf(err)
+	return s == http.StatusUnauthorized || s == http.StatusForbidden
+}
+
 func translate(tr bot.Tr, id string) string {
 	if id == "" {
 		return ""
