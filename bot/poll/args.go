@@ -2,68 +2,137 @@ package poll
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/kringbot/kring/bot"
 )
 
 // token is one word of a command, or one quoted phrase.
 type token struct {
-	text   string
-	quoted bool
+	text   string // the word, or the phrase without its quotes
+	raw    string // as typed, quotes included
+	quoted bool   // began with a quote: a phrase, never a flag, keyword or question mark
+	glued  bool   // typed right after the previous token, with no space between
 }
 
 // Quotes people type: straight ones, and the typographic ones phones put in
-// (“…”, and the Dutch „…”).
+// (“…”, the Dutch „…”, ‘…’ and ‚…’).
 const (
-	openQuotes  = "\"“”„"
-	closeQuotes = "\"“”"
+	openQuotes   = "\"“”„"
+	closeQuotes  = "\"“”"
+	openSingles  = "'‘‚"
+	closeSingles = "'’‘"
 )
 
 // tokenize splits a command's text into words and quoted phrases, as a
-// shell does: `"Wie komt er?" Ja "Nee, helaas"`. A quote inside a word
-// quotes the rest of it (--sluit="2026-12-01 17:00").
+// shell does: `"Wie komt er?" Ja 'Nee, helaas'`. A quoted phrase ends at
+// its closing quote; a double quote inside a word quotes the rest of it
+// (--sluit="2026-12-01 17:00").
+//
+// A single quote is an apostrophe as often as it is a quote (zo'n, 's
+// middags, Kees'), so it opens a phrase only at the start of a word and
+// closes one only at the end of a word; one that never closes was an
+// apostrophe after all.
 func tokenize(s string) ([]token, error) {
+	literal := map[int]bool{}
+	for {
+		toks, unclosed, err := tokenizeOnce(s, literal)
+		if unclosed >= 0 && !literal[unclosed] {
+			literal[unclosed] = true
+			continue
+		}
+		return toks, err
+	}
+}
+
+// tokenizeOnce tokenizes s with the single quotes at the byte offsets in
+// literal taken as apostrophes. When a single quote opens a phrase that
+// never closes, it returns that quote's offset.
+func tokenizeOnce(s string, literal map[int]bool) (toks []token, unclosed int, err error) {
 	var (
-		out     []token
 		cur     strings.Builder
 		inWord  bool
 		quoted  bool
-		inQuote bool
+		glued   bool
+		space   = true // whitespace (or the start) before the next token
+		start   int
+		quote   rune // 0 outside a quote, else '"' or '\''
+		quoteAt int
 	)
-	for _, r := range s {
-		switch {
-		case inQuote && strings.ContainsRune(closeQuotes, r):
-			inQuote = false
-		case inQuote:
-			cur.WriteRune(r)
-		case strings.ContainsRune(openQuotes, r):
-			inQuote = true
-			if !inWord {
-				quoted = true
-			}
-			inWord = true
-		case unicode.IsSpace(r):
-			if inWord {
-				out = append(out, token{text: cur.String(), quoted: quoted})
-				cur.Reset()
-				inWord, quoted = false, false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
+	emit := func(end int) {
+		toks = append(toks, token{text: cur.String(), raw: s[start:end], quoted: quoted, glued: glued})
+		cur.Reset()
+		inWord, quoted = false, false
+	}
+	begin := func(i int) {
+		if !inWord {
+			inWord, start = true, i
+			glued = !space && len(toks) > 0
+			space = false
 		}
 	}
-	if inQuote {
-		return nil, bot.Errorf("poll.err.unbalanced_quote")
+	for i, r := range s {
+		_, size := utf8.DecodeRuneInString(s[i:]) // 1 for a byte that is not UTF-8
+		after := s[i+size:]
+		switch {
+		case quote == '"' && strings.ContainsRune(closeQuotes, r),
+			quote == '\'' && strings.ContainsRune(closeSingles, r) && endsWord(after):
+			quote = 0
+			if quoted {
+				emit(i + size)
+			}
+		case quote != 0:
+			cur.WriteRune(r)
+		case strings.ContainsRune(openQuotes, r):
+			begin(i)
+			quote, quoteAt = '"', i
+			quoted = quoted || start == i
+		case !inWord && strings.ContainsRune(openSingles, r) && !literal[i] && !clitic(after):
+			begin(i)
+			quote, quoteAt, quoted = '\'', i, true
+		case unicode.IsSpace(r):
+			if inWord {
+				emit(i)
+			}
+			space = true
+		default:
+			begin(i)
+			cur.WriteRune(r)
+		}
+	}
+	switch quote {
+	case '\'':
+		return nil, quoteAt, bot.Errorf("poll.err.unbalanced_quote")
+	case '"':
+		return nil, -1, bot.Errorf("poll.err.unbalanced_quote")
 	}
 	if inWord {
-		out = append(out, token{text: cur.String(), quoted: quoted})
+		emit(len(s))
 	}
-	return out, nil
+	return toks, -1, nil
+}
+
+// endsWord reports whether what follows a closing single quote ends the
+// word: nothing, a space or punctuation.
+func endsWord(after string) bool {
+	r, _ := utf8.DecodeRuneInString(after)
+	return after == "" || unicode.IsSpace(r) || strings.ContainsRune(",;:.?!)", r)
+}
+
+// clitic reports whether an apostrophe at the start of a word begins a
+// Dutch short form ('s middags, 's-Hertogenbosch, 't, 'n, 'k, 'm) rather
+// than a quoted phrase.
+func clitic(after string) bool {
+	if after == "" || !strings.ContainsRune("stnkmSTNKM", rune(after[0])) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(after[1:])
+	return len(after) == 1 || unicode.IsSpace(r) || r == '-'
 }
 
 // spec is a poll as its creator asked for it.
@@ -77,19 +146,40 @@ type spec struct {
 	Closes    time.Time
 }
 
+// The settings (instellingen) of a new poll, by every name they answer
+// to, Dutch first: the first name of each is the one help shows.
+var flagNames = []struct{ name, setting string }{
+	{"anoniem", "anoniem"}, {"verborgen", "verborgen"}, {"toevoegen", "toevoegen"}, {"stemmen", "stemmen"}, {"sluit", "sluit"},
+	{"anonymous", "anoniem"}, {"hidden", "verborgen"}, {"add-options", "toevoegen"}, {"votes", "stemmen"}, {"close", "sluit"},
+	{"anon", "anoniem"}, {"geheim", "verborgen"}, {"add", "toevoegen"}, {"tot", "sluit"}, {"until", "sluit"},
+}
+
+// setting returns the setting a flag name stands for.
+func setting(name string) (string, bool) {
+	for _, f := range flagNames {
+		if f.name == name {
+			return f.setting, true
+		}
+	}
+	return "", false
+}
+
 // flagName reads a flag token: "--anoniem", "—anoniem" (a phone turned the
-// two dashes into one long one), "--stemmen=2". It returns the lower-case
-// name and the value after '=', and whether the token is a flag at all.
+// two dashes into one long one), "--stemmen=2", and "-anoniem" for a name
+// kring knows. It returns the lower-case name and the value after '=', and
+// whether the token is a flag at all.
 func flagName(t token) (name, value string, hasValue, ok bool) {
 	if t.quoted {
 		return "", "", false, false
 	}
-	s := t.text
+	s, single := t.text, false
 	switch {
 	case strings.HasPrefix(s, "--"):
 		s = s[2:]
 	case strings.HasPrefix(s, "—"), strings.HasPrefix(s, "–"):
 		s = strings.TrimLeft(s, "—–")
+	case strings.HasPrefix(s, "-"):
+		s, single = s[1:], true
 	default:
 		return "", "", false, false
 	}
@@ -97,17 +187,69 @@ func flagName(t token) (name, value string, hasValue, ok bool) {
 		return "", "", false, false
 	}
 	name, value, hasValue = strings.Cut(s, "=")
-	return strings.ToLower(name), value, hasValue, true
+	name = strings.ToLower(name)
+	if _, known := setting(name); single && !known {
+		return "", "", false, false // "-5", "-" : an option, not a flag
+	}
+	return name, value, hasValue, true
 }
 
-// parseCreate reads `"vraag" "optie" "optie" … [flags]`.
+// suggestFlag returns the flag name nearest to one kring does not know,
+// when one is near enough to be a slip: "sluiten" → "sluit".
+func suggestFlag(name string) (string, bool) {
+	best, bestDist := "", 0
+	for _, f := range flagNames {
+		d := editDistance(name, f.name)
+		limit := 2
+		if len([]rune(f.name)) <= 4 {
+			limit = 1
+		}
+		if len([]rune(name)) >= 3 && strings.HasPrefix(f.name, name) {
+			d = 1 // "verb" for "verborgen"
+		}
+		if d <= limit && (best == "" || d < bestDist) {
+			best, bestDist = f.name, d
+		}
+	}
+	return best, best != ""
+}
+
+// editDistance is the number of single-letter insertions, deletions,
+// substitutions and swaps of neighbours that turn a into b.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
+}
+
+// parseCreate reads a new poll: a question, its options, and settings
+// anywhere. See splitQuestion for where the question ends.
 func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) {
 	sp := spec{MaxVotes: 1}
-	var words []string
+	var words []token
 	for i := 0; i < len(toks); i++ {
 		name, value, hasValue, ok := flagName(toks[i])
 		if !ok {
-			words = append(words, strings.TrimSpace(toks[i].text))
+			words = append(words, toks[i])
 			continue
 		}
 		// A flag that takes a value may also have it as the next word.
@@ -123,38 +265,46 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			}
 			return "", false
 		}
-		switch name {
-		case "anoniem", "anonymous", "anon":
+		set, known := setting(name)
+		switch {
+		case !known:
+			if near, ok := suggestFlag(name); ok {
+				return sp, bot.Errorf("poll.err.unknown_flag_near", "Flag", bot.Escape(toks[i].text), "Near", near)
+			}
+			return sp, bot.Errorf("poll.err.unknown_flag", "Flag", bot.Escape(toks[i].text))
+		case set == "anoniem":
 			sp.Anonymous = true
-		case "verborgen", "hidden", "geheim":
+		case set == "verborgen":
 			sp.Hidden = true
-		case "toevoegen", "add-options", "add":
+		case set == "toevoegen":
 			sp.AllowAdd = true
-		case "stemmen", "votes":
+		case set == "stemmen":
 			v, ok := takeValue()
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if !ok || err != nil || n < 1 || n > MaxOptions {
 				return sp, bot.Errorf("poll.err.votes_value", "Value", bot.Escape(v), "Max", MaxOptions)
 			}
 			sp.MaxVotes = n
-		case "sluit", "close", "tot", "until":
+		case set == "sluit":
 			v, ok := takeValue()
-			if !ok {
-				return sp, bot.Errorf("poll.err.close_value", "Value", "")
+			if !ok || strings.TrimSpace(v) == "" {
+				return sp, bot.Errorf("poll.err.close_missing")
 			}
 			at, err := parseWhen(v, now, loc)
 			if err != nil {
 				return sp, err
 			}
 			sp.Closes = at
-		default:
-			return sp, bot.Errorf("poll.err.unknown_flag", "Flag", bot.Escape(toks[i].text))
 		}
 	}
-	if len(words) == 0 || words[0] == "" {
+	q, opts, err := splitQuestion(words)
+	if err != nil {
+		return sp, err
+	}
+	sp.Question, sp.Options = strings.TrimSpace(q), opts
+	if sp.Question == "" {
 		return sp, bot.Errorf("poll.err.empty_question")
 	}
-	sp.Question, sp.Options = words[0], words[1:]
 	if len([]rune(sp.Question)) > MaxQuestionLen {
 		return sp, bot.Errorf("poll.err.question_too_long", "Max", MaxQuestionLen)
 	}
@@ -179,6 +329,137 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 		seen[k] = true
 	}
 	return sp, nil
+}
+
+// splitQuestion finds the question and the options among the words of a
+// new poll (flags taken out):
+//
+//   - a quoted first phrase is the question: `"Lunch?" Pizza Soep`;
+//   - otherwise everything up to and including the first question mark
+//     is: `Wie komt er naar de regiodag? Ja Nee Misschien`;
+//   - without a question mark, one word followed by quoted options is
+//     clear enough (`Lunch "Pizza met ui" Soep`); anything else could be
+//     read several ways, and kring says how it would read it instead of
+//     posting a poll nobody asked for.
+//
+// The options are the words after the question, or, when a comma follows
+// the question, the pieces between commas: `Wanneer? di 12 jan, do 14 jan`.
+func splitQuestion(words []token) (string, []string, error) {
+	if len(words) == 0 || words[0].quoted {
+		if len(words) == 0 {
+			return "", nil, bot.Errorf("poll.err.empty_question")
+		}
+		return words[0].text, options(words[1:]), nil
+	}
+	for q, w := range words {
+		k := strings.IndexByte(w.text, '?')
+		if w.quoted || k < 0 {
+			continue
+		}
+		head, tail := w.text[:k+1], w.text[k+1:]
+		if !strings.ContainsFunc(tail, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			head, tail = w.text, "" // "regiodag?!"
+		}
+		question := joinRaw(words[:q])
+		if q > 0 && !w.glued {
+			question += " "
+		}
+		question += head
+		rest := words[q+1:]
+		if tail != "" {
+			rest = append([]token{{text: tail, raw: tail}}, rest...)
+		}
+		return question, options(rest), nil
+	}
+	lead := 0
+	for lead < len(words) && !words[lead].quoted {
+		lead++
+	}
+	if len(words) == 1 || lead == 1 {
+		return words[0].text, options(words[1:]), nil
+	}
+	// Not sure: say how it reads.
+	question, opts := words[0].text, options(words[1:])
+	if lead < len(words) {
+		question, opts = joinRaw(words[:lead]), options(words[lead:])
+	}
+	return "", nil, bot.Errorf("poll.err.unsure", "Question", bot.Escape(question), "Options", optionLines(opts))
+}
+
+// joinRaw writes tokens as they were typed, one space between words.
+func joinRaw(toks []token) string {
+	var b strings.Builder
+	for i, t := range toks {
+		if i > 0 && !t.glued {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.raw)
+	}
+	return b.String()
+}
+
+// options reads the options after the question: one per word or quoted
+// phrase, or, when an unquoted comma is among them, one per piece between
+// commas.
+func options(toks []token) []string {
+	commas := slices.ContainsFunc(toks, func(t token) bool { return !t.quoted && strings.Contains(t.text, ",") })
+	var out []string
+	if !commas {
+		for _, t := range toks {
+			out = append(out, strings.TrimSpace(t.text))
+		}
+		return out
+	}
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.TrimSpace(strings.Join(cur, " ")))
+		}
+		cur = nil
+	}
+	for _, t := range toks {
+		if t.quoted {
+			cur = append(cur, t.text)
+			continue
+		}
+		for j, part := range strings.Split(t.text, ",") {
+			if j > 0 {
+				flush()
+			}
+			if part != "" {
+				cur = append(cur, part)
+			}
+		}
+	}
+	flush()
+	return out
+}
+
+// optionLines lists options as kring read them, one a line.
+func optionLines(opts []string) string {
+	const shown = 8
+	var b strings.Builder
+	for i, o := range opts {
+		if i == shown {
+			b.WriteString("\n- …")
+			break
+		}
+		b.WriteString("\n- " + bot.Escape(o))
+	}
+	return b.String()
+}
+
+// idArg reads the poll id after a subcommand as people paste it: abc234,
+// `abc234` (copied from under the poll), "ID abc234".
+func idArg(toks []token) (string, bool) {
+	if len(toks) == 2 && strings.EqualFold(strings.TrimRight(toks[0].text, ":"), "id") {
+		toks = toks[1:]
+	}
+	if len(toks) != 1 {
+		return "", false
+	}
+	id := strings.ToLower(strings.Trim(toks[0].text, "`'\"“”„‘’‚.,;:!?()[]<> "))
+	return id, id != ""
 }
 
 // FoldLabel is the form in which two option labels count as the same:

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,47 +117,72 @@ func (f *Feature) command(ctx context.Context, req *bot.Request) (*bot.Message, 
 	if len(toks) == 0 {
 		return f.help(req.Locale), nil
 	}
-	sub := ""
-	if !toks[0].quoted {
-		sub = strings.ToLower(toks[0].text)
+	sub, args := subcommand(toks)
+	if sub == "" {
+		return f.create(ctx, req, toks)
 	}
-	arg := func() (string, error) {
-		if len(toks) != 2 {
-			return "", bot.Errorf("poll.err.need_id", "Sub", bot.Escape(toks[0].text))
-		}
-		return strings.ToLower(strings.TrimSpace(toks[1].text)), nil
+	if sub == "help" {
+		return f.help(req.Locale), nil
+	}
+	if sub == "list" {
+		return f.list(ctx, req)
+	}
+	id, ok := idArg(args)
+	if !ok && slices.ContainsFunc(args, func(t token) bool { return strings.Contains(t.text, "?") }) {
+		// "Sluiten we om vijf uur af? Ja Nee" is a question, not a command.
+		return f.create(ctx, req, toks)
+	}
+	if !ok {
+		return nil, bot.Errorf("poll.err.need_id", "Sub", bot.Escape(toks[0].text))
 	}
 	switch sub {
-	case "help", "hulp", "?":
-		return f.help(req.Locale), nil
-	case "lijst", "list":
-		return f.list(ctx, req)
 	case "export":
-		id, err := arg()
-		if err != nil {
-			return nil, err
-		}
 		return f.export(ctx, req, id)
-	case "sluit", "close":
-		id, err := arg()
-		if err != nil {
-			return nil, err
-		}
-		return f.setClosed(ctx, req.Where, req.User, req.Locale, id, true)
-	case "heropen", "reopen":
-		id, err := arg()
-		if err != nil {
-			return nil, err
-		}
-		return f.setClosed(ctx, req.Where, req.User, req.Locale, id, false)
-	case "verwijder", "delete":
-		id, err := arg()
-		if err != nil {
-			return nil, err
-		}
-		return f.delete(ctx, req.Where, req.User, req.Locale, id)
+	case "result":
+		return f.result(ctx, req, id)
+	case "mine":
+		return f.mine(ctx, req.Where, req.User, req.Locale, id)
+	case "close":
+		return f.setClosed(ctx, req.Where, req.User, req.Locale, req.WorkspaceLocale, id, true)
+	case "reopen":
+		return f.setClosed(ctx, req.Where, req.User, req.Locale, req.WorkspaceLocale, id, false)
+	default: // "delete"
+		return f.delete(ctx, req.Where, req.User, req.Locale, req.WorkspaceLocale, id)
 	}
-	return f.create(ctx, req, toks)
+}
+
+// subcommands are the words /poll takes before a poll's id, Dutch and
+// English, and the words on the poll's buttons (Sluiten, Heropenen,
+// Verwijderen), which people type as they read them.
+var subcommands = map[string]string{
+	"help": "help", "hulp": "help", "?": "help",
+	"lijst": "list", "list": "list", "overzicht": "list",
+	"export": "export", "exporteer": "export", "exporteren": "export", "csv": "export",
+	"uitslag": "result", "resultaat": "result", "result": "result", "results": "result",
+	"sluit": "close", "sluiten": "close", "close": "close",
+	"heropen": "reopen", "heropenen": "reopen", "reopen": "reopen",
+	"verwijder": "delete", "verwijderen": "delete", "delete": "delete",
+	"mijnstem": "mine", "mine": "mine",
+}
+
+// subcommand reads which subcommand toks start with, and the words after
+// it; "" when they are a new poll. "mijn stem ID" and "my vote ID" are the
+// own-vote button's words.
+func subcommand(toks []token) (string, []token) {
+	if toks[0].quoted {
+		return "", nil
+	}
+	word := strings.ToLower(toks[0].text)
+	if sub, ok := subcommands[word]; ok {
+		return sub, toks[1:]
+	}
+	if (word == "mijn" || word == "my") && len(toks) >= 2 && !toks[1].quoted {
+		switch strings.ToLower(toks[1].text) {
+		case "stem", "stemmen", "vote", "votes":
+			return "mine", toks[2:]
+		}
+	}
+	return "", nil
 }
 
 // usageError wraps a mistake in the command with how to write it.
@@ -210,7 +236,7 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 			return nil, fmt.Errorf("schedule closing of poll %s: %w", p.ID, err)
 		}
 	}
-	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(req.Locale).message(p, nil))
+	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(f.channelLocale(ctx, req.Where, req.WorkspaceLocale)).message(p, nil))
 	if err != nil {
 		unpost()
 		return nil, fmt.Errorf("post poll %s: %w", p.ID, err)
@@ -348,7 +374,7 @@ func (f *Feature) render(ctx context.Context, id, locale string) error {
 	return nil
 }
 
-func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, locale, id string, closed bool) (*bot.Message, error) {
+func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, locale, wsLocale, id string, closed bool) (*bot.Message, error) {
 	p, _, err := f.get(ctx, where, id, false)
 	if err != nil {
 		return nil, err
@@ -377,8 +403,12 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 			return nil, fmt.Errorf("schedule closing of reopened poll %s: %w", p.ID, err)
 		}
 	}
-	if err := f.refresh(ctx, p.ID, locale); err != nil {
+	wsLocale = f.channelLocale(ctx, p.Where, wsLocale)
+	if err := f.refresh(ctx, p.ID, wsLocale); err != nil {
 		return nil, err
+	}
+	if closed {
+		f.announceHandClose(ctx, p, wsLocale)
 	}
 	key := "poll.reopened"
 	if closed {
@@ -387,7 +417,7 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 	return bot.TextMessage(bot.T(locale).S(key, "Question", bot.Escape(p.Question))), nil
 }
 
-func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, locale, id string) (*bot.Message, error) {
+func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, locale, wsLocale, id string) (*bot.Message, error) {
 	p, _, err := f.get(ctx, where, id, false)
 	if err != nil {
 		return nil, err
@@ -404,7 +434,7 @@ func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, local
 		}
 	}
 	if !p.Ref.IsZero() {
-		if err := f.c.Poster.Update(ctx, p.Ref, f.view(locale).deleted(p, u)); err != nil {
+		if err := f.c.Poster.Update(ctx, p.Ref, f.view(f.channelLocale(ctx, p.Where, wsLocale)).deleted(p, u)); err != nil {
 			return nil, fmt.Errorf("replace message of deleted poll %s: %w", p.ID, err)
 		}
 	}
@@ -437,11 +467,19 @@ func (f *Feature) list(ctx context.Context, req *bot.Request) (*bot.Message, err
 }
 
 // CSV writes a poll's result: option, votes, and the voters unless the
-// poll is anonymous.
+// poll is anonymous. It is written for the spreadsheet people open it in:
+// Excel set to Dutch reads ';' between fields (',' is its decimal comma)
+// and takes a file for UTF-8 only when it starts with a byte order mark,
+// so the Dutch export has both; the English one is plain RFC 4180.
 func CSV(tr bot.Tr, p *Poll, ballots []Ballot) []byte {
 	t := Count(p, ballots)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
+	names := "; "
+	if sep := tr.S("poll.csv.separator"); sep == ";" {
+		buf.WriteString("\uFEFF")
+		w.Comma, names = ';', ", "
+	}
 	head := []string{tr.S("poll.csv.option"), tr.S("poll.csv.votes")}
 	if !p.Anonymous {
 		head = append(head, tr.S("poll.csv.voters"))
@@ -450,11 +488,11 @@ func CSV(tr bot.Tr, p *Poll, ballots []Ballot) []byte {
 	for i, o := range p.Options {
 		row := []string{csvSafe(o.Label), strconv.Itoa(t.Counts[i])}
 		if !p.Anonymous {
-			names := make([]string, len(t.Names[i]))
+			voters := make([]string, len(t.Names[i]))
 			for j, n := range t.Names[i] {
-				names[j] = csvSafe(n)
+				voters[j] = csvSafe(n)
 			}
-			row = append(row, strings.Join(names, "; "))
+			row = append(row, strings.Join(voters, names))
 		}
 		_ = w.Write(row)
 	}
@@ -476,7 +514,7 @@ func (f *Feature) export(ctx context.Context, req *bot.Request, id string) (*bot
 		return nil, err
 	}
 	if !p.ResultsVisible() {
-		return nil, bot.Errorf("poll.err.export_hidden")
+		return nil, bot.Errorf("poll.err.export_hidden", "ID", p.ID)
 	}
 	tr := bot.T(req.Locale)
 	file := bot.File{
@@ -489,6 +527,25 @@ func (f *Feature) export(ctx context.Context, req *bot.Request, id string) (*bot
 		return nil, fmt.Errorf("upload export of poll %s: %w", p.ID, err)
 	}
 	return bot.TextMessage(tr.S("poll.exported", "ID", p.ID)), nil
+}
+
+// result shows a poll's result to the one who asked: `/poll uitslag ID`.
+// People who type "uitslag" want to read the result, so it comes as a
+// message like the poll's own, without its buttons; the file is one
+// `/poll export ID` away.
+func (f *Feature) result(ctx context.Context, req *bot.Request, id string) (*bot.Message, error) {
+	p, ballots, err := f.get(ctx, req.Where, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if !p.ResultsVisible() {
+		return nil, bot.Errorf("poll.err.result_hidden", "ID", p.ID)
+	}
+	v := f.view(req.Locale)
+	m := v.message(p, ballots)
+	blocks := slices.DeleteFunc(m.Blocks, func(b bot.Block) bool { _, ok := b.(bot.Buttons); return ok })
+	m.Blocks = append(blocks, bot.Context{Text: v.tr.S("poll.result_export", "ID", p.ID)})
+	return &m, nil
 }
 
 // voterKey is how a voter is stored: their user id, or in an anonymous poll
@@ -507,29 +564,34 @@ func (f *Feature) action(ctx context.Context, act *bot.Action) (*bot.Message, er
 	case "poll.vote":
 		return f.vote(ctx, act)
 	case "poll.mine":
-		p, ballots, err := f.get(ctx, act.Where, act.Value, true)
-		if err != nil {
-			return nil, err
-		}
-		key := f.voterKey(p, act.User.ID)
-		for _, b := range ballots {
-			if b.Voter == key {
-				return f.view(act.Locale).ownVote(p, b), nil
-			}
-		}
-		return f.view(act.Locale).ownVote(p, Ballot{}), nil
+		return f.mine(ctx, act.Where, act.User, act.Locale, act.Value)
 	case "poll.add":
 		return f.openAddForm(ctx, act)
 	case "poll.add.submit":
 		return f.addOption(ctx, act)
 	case "poll.close":
-		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.Value, true)
+		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.WorkspaceLocale, act.Value, true)
 	case "poll.reopen":
-		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.Value, false)
+		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.WorkspaceLocale, act.Value, false)
 	case "poll.delete":
-		return f.delete(ctx, act.Where, act.User, act.Locale, act.Value)
+		return f.delete(ctx, act.Where, act.User, act.Locale, act.WorkspaceLocale, act.Value)
 	}
 	return nil, bot.Errorf("kring.unknown_action")
+}
+
+// mine tells u their own vote in a poll.
+func (f *Feature) mine(ctx context.Context, where bot.Where, u bot.User, locale, id string) (*bot.Message, error) {
+	p, ballots, err := f.get(ctx, where, id, true)
+	if err != nil {
+		return nil, err
+	}
+	key := f.voterKey(p, u.ID)
+	for _, b := range ballots {
+		if b.Voter == key {
+			return f.view(locale).ownVote(p, b), nil
+		}
+	}
+	return f.view(locale).ownVote(p, Ballot{}), nil
 }
 
 func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, error) {
@@ -566,7 +628,7 @@ func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, erro
 	case err != nil:
 		return nil, fmt.Errorf("vote on poll %s: %w", p.ID, err)
 	}
-	if err := f.refresh(ctx, p.ID, act.Locale); err != nil {
+	if err := f.refresh(ctx, p.ID, f.channelLocale(ctx, p.Where, act.WorkspaceLocale)); err != nil {
 		return nil, err
 	}
 	if p.Anonymous || p.Hidden {
@@ -633,7 +695,7 @@ func (f *Feature) addOption(ctx context.Context, act *bot.Action) (*bot.Message,
 	case err != nil:
 		return nil, fmt.Errorf("add option to poll %s: %w", p.ID, err)
 	}
-	if err := f.refresh(ctx, p.ID, act.Locale); err != nil {
+	if err := f.refresh(ctx, p.ID, f.channelLocale(ctx, p.Where, act.WorkspaceLocale)); err != nil {
 		return nil, err
 	}
 	return bot.TextMessage(bot.T(act.Locale).S("poll.option_added", "Option", bot.Escape(label))), nil
@@ -661,27 +723,62 @@ func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
 		}
 		p.Closed, p.ClosedAt = true, f.c.Clock.Now()
 	}
-	locale := bot.DefaultLocale
-	if f.c.Locale != nil {
-		locale = f.c.Locale(ctx, p.Where)
-	}
+	locale := f.channelLocale(ctx, p.Where, "")
 	if err := f.refresh(ctx, id, locale); err != nil {
 		return err
 	}
-	first, err := f.c.Jobs.Once(ctx, j.Key()+":notice", 7*24*time.Hour)
-	if err != nil || !first {
-		return err
+	return f.announceClosed(ctx, p, locale, j.Key()+":notice")
+}
+
+// announceHandClose says in the channel that a poll closed by hand (by
+// command or button) is closed, as its closing time would have. The
+// notice is keyed by the closing moment the store kept, so two people
+// closing the poll at once get one notice between them, and a poll
+// reopened and closed again gets a new one. The poll is closed either way:
+// a notice that fails is logged, not answered with an error.
+func (f *Feature) announceHandClose(ctx context.Context, p *Poll, locale string) {
+	now, err := f.c.Store.Poll(ctx, p.ID)
+	if err == nil && now.Closed {
+		err = f.announceClosed(ctx, now, locale, fmt.Sprintf("%s:%s:%d:notice", jobClose, p.ID, now.ClosedAt.UnixNano()))
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		f.c.Log.Error("announce closed poll", "poll", p.ID, "err", err)
+	}
+}
+
+// announceClosed posts the closing notice of p in its channel in locale,
+// once for key.
+func (f *Feature) announceClosed(ctx context.Context, p *Poll, locale, key string) error {
+	if f.c.Jobs != nil {
+		first, err := f.c.Jobs.Once(ctx, key, 7*24*time.Hour)
+		if err != nil || !first {
+			return err
+		}
 	}
 	// Count after closing, so a vote that landed just before it is in.
-	_, ballots, err := f.c.Store.Get(ctx, id)
+	_, ballots, err := f.c.Store.Get(ctx, p.ID)
 	if err != nil {
-		return fmt.Errorf("closing job: count poll %s: %w", id, err)
+		return fmt.Errorf("count closed poll %s: %w", p.ID, err)
 	}
 	t := Count(p, ballots)
 	tr := bot.T(locale)
-	text := tr.S("poll.closed_notice", "Question", bot.Escape(p.Question), "Voters", tr.N("poll.voters", t.Voters))
+	text := tr.S("poll.closed_notice", "Question", bot.Escape(p.Question), "Voters", votersText(tr, t.Voters, true))
 	if _, err := f.c.Poster.Post(ctx, p.Where, *bot.TextMessage(text)); err != nil {
-		return fmt.Errorf("closing job: announce poll %s: %w", id, err)
+		return fmt.Errorf("announce closed poll %s: %w", p.ID, err)
 	}
 	return nil
+}
+
+// channelLocale is the language of what everyone in where reads (a poll's
+// message, its closing notice): the workspace's, not the language of
+// whoever clicked last. known is the workspace's language when the request
+// brought it (bot.Request.WorkspaceLocale); else it is looked up.
+func (f *Feature) channelLocale(ctx context.Context, where bot.Where, known string) string {
+	if known != "" {
+		return known
+	}
+	if f.c.Locale != nil {
+		return f.c.Locale(ctx, where)
+	}
+	return bot.DefaultLocale
 }

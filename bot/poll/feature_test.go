@@ -63,12 +63,13 @@ func (fx *fixture) click(user string, b bot.Button, ref bot.Ref) bot.Reply {
 	})
 }
 
-// posted returns the latest state of the last poll posted.
+// posted returns the latest state of the last poll posted (a message
+// with buttons: not a closing notice).
 func (fx *fixture) posted(t *testing.T) (bot.Ref, bot.Message) {
 	t.Helper()
 	var ref bot.Ref
 	for _, c := range fx.poster.Calls() {
-		if c.Method == "Post" {
+		if c.Method == "Post" && len(c.Message.Buttons()) > 0 {
 			ref = c.Ref
 		}
 	}
@@ -77,6 +78,20 @@ func (fx *fixture) posted(t *testing.T) (bot.Ref, bot.Message) {
 	}
 	m, _ := fx.poster.Message(ref)
 	return ref, m
+}
+
+// lastPost is the text of the last message posted, such as a closing
+// notice.
+func (fx *fixture) lastPost(t *testing.T) string {
+	t.Helper()
+	calls := fx.poster.Calls()
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Method == "Post" {
+			return bot.PlainText(calls[i].Message.Text)
+		}
+	}
+	t.Fatal("nothing posted")
+	return ""
 }
 
 func text(m bot.Message) string {
@@ -265,9 +280,35 @@ func TestExportCSV(t *testing.T) {
 	fx.command("anna", "export "+pollID(t, m))
 	calls := fx.poster.Calls()
 	f := calls[len(calls)-1].File
-	want := "optie,stemmen,stemmers\n'=Pizza,2,Bert; Cor\nSoep,0,\n"
+	// Dutch Excel: ';' between fields and a byte order mark for UTF-8.
+	want := "\uFEFFoptie;stemmen;stemmers\n'=Pizza;2;Bert, Cor\nSoep;0;\n"
 	if string(f.Content) != want || !strings.HasSuffix(f.Name, ".csv") {
-		t.Fatalf("export %s:\n%s\nwant:\n%s", f.Name, f.Content, want)
+		t.Fatalf("export %s:\n%q\nwant:\n%q", f.Name, f.Content, want)
+	}
+}
+
+// TestCSVPerLocale: the Dutch export opens in Excel set to Dutch (';', a
+// UTF-8 byte order mark, so "Zoë" stays Zoë); the English one is RFC 4180
+// as before.
+func TestCSVPerLocale(t *testing.T) {
+	p := &poll.Poll{ID: "p1", Question: "Lunch?", Options: []poll.Option{{Label: "Soep; met brood"}, {Label: "=1+1"}}, MaxVotes: 2}
+	ballots := []poll.Ballot{{Voter: "u1", Name: "Zoë", Options: []int{0, 1}}, {Voter: "u2", Name: "Bram", Options: []int{0}}}
+	anon := *p
+	anon.Anonymous = true
+	tests := []struct {
+		locale string
+		p      *poll.Poll
+		want   string
+	}{
+		{"nl", p, "\uFEFFoptie;stemmen;stemmers\n\"Soep; met brood\";2;Bram, Zoë\n'=1+1;1;Zoë\n"},
+		{"en", p, "option,votes,voters\nSoep; met brood,2,Bram; Zoë\n'=1+1,1,Zoë\n"},
+		{"nl", &anon, "\uFEFFoptie;stemmen\n\"Soep; met brood\";2\n'=1+1;1\n"},
+		{"en", &anon, "option,votes\nSoep; met brood,2\n'=1+1,1\n"},
+	}
+	for _, tt := range tests {
+		if got := string(poll.CSV(bot.T(tt.locale), tt.p, ballots)); got != tt.want {
+			t.Errorf("%s, anonymous %v:\n%q\nwant\n%q", tt.locale, tt.p.Anonymous, got, tt.want)
+		}
 	}
 }
 
@@ -284,9 +325,8 @@ func TestClosingTimeRunsOnce(t *testing.T) {
 	if n, err := fx.runner.RunDue(context.Background()); n != 1 || err != nil {
 		t.Fatalf("ran %d jobs at closing time (%v)", n, err)
 	}
-	_, m = fx.posted(t) // the closing notice is the last post
-	if !strings.Contains(text(m), "is gesloten (1 stemmer)") {
-		t.Fatalf("closing notice: %s", text(m))
+	if got := fx.lastPost(t); !strings.Contains(got, "is gesloten (1 stemmer)") {
+		t.Fatalf("closing notice: %s", got)
 	}
 	p, _, _ := fx.store.Get(context.Background(), pollID(t, mustMessage(t, fx, ref)))
 	if !p.Closed {
@@ -385,9 +425,8 @@ func TestClosingJobRetriedAfterFailureStillAnnounces(t *testing.T) {
 	if !strings.Contains(text(mustMessage(t, fx, ref)), "gesloten") {
 		t.Fatalf("poll message not updated after the retry: %s", text(mustMessage(t, fx, ref)))
 	}
-	_, last := fx.posted(t)
-	if !strings.Contains(text(last), "is gesloten (1 stemmer)") {
-		t.Fatalf("closing notice lost after the retry; last post: %s", text(last))
+	if last := fx.lastPost(t); !strings.Contains(last, "is gesloten (1 stemmer)") {
+		t.Fatalf("closing notice lost after the retry; last post: %s", last)
 	}
 }
 
@@ -565,5 +604,181 @@ func TestListLeavesOutPollsNeverPosted(t *testing.T) {
 	r := replyText(fx.command("bert", "lijst"))
 	if !strings.Contains(r, "Zichtbaar?") || strings.Contains(r, "Onzichtbaar?") {
 		t.Fatalf("list: %q", r)
+	}
+}
+
+// TestButtonWordsAsSubcommands: what the buttons say (Sluiten, Heropenen,
+// Verwijderen), exporteren and uitslag work as subcommands, an id copied
+// with its backticks is read, and help answers in both languages' words.
+func TestButtonWordsAsSubcommands(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep`)
+	ref, m := fx.posted(t)
+	id := pollID(t, m)
+	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+	uploads := func() int {
+		n := 0
+		for _, c := range fx.poster.Calls() {
+			if c.Method == "Upload" {
+				n++
+			}
+		}
+		return n
+	}
+	tests := []struct {
+		text, want string
+		upload     bool
+	}{
+		{"help", "Peilingen met /poll", false},
+		{"hulp", "Peilingen met /poll", false},
+		{"uitslag `" + id + "`", "1. Pizza\n██████████ 1 stem (100%)", false},
+		{"exporteren " + id, "De export van peiling", true},
+		{"export ID " + id, "De export van peiling", true},
+		{"mijn stem " + id, "nog niet gestemd", false},
+		{"sluiten `" + id + "`", "is gesloten", false},
+		{"heropenen " + id, "weer open", false},
+		{"sluiten " + strings.ToUpper(id), "is gesloten", false},
+		{"verwijderen " + id, "is verwijderd", false},
+		{"uitslag", "/poll uitslag ID", false},
+		{"sluiten", "Geef aan om welke peiling het gaat: /poll sluiten ID, bijvoorbeeld /poll sluiten abc234", false},
+	}
+	for _, tt := range tests {
+		before := uploads()
+		got := replyText(fx.command("anna", tt.text))
+		if r := fx.command("anna", tt.text); tt.text == "uitslag `"+id+"`" {
+			got = text(*r.Message) // the result is a message like the poll's
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("/poll %s: %q, want %q", tt.text, got, tt.want)
+		}
+		if uploaded := uploads() > before; uploaded != tt.upload {
+			t.Errorf("/poll %s: uploaded %v, want %v", tt.text, uploaded, tt.upload)
+		}
+	}
+	// A question that starts with such a word is still a question.
+	fx.command("anna", `Sluiten we om vijf uur af? Ja Nee`)
+	if _, m := fx.posted(t); !strings.Contains(text(m), "Sluiten we om vijf uur af?") {
+		t.Fatalf("a question starting with sluiten: %s", text(m))
+	}
+}
+
+// TestResultOfHiddenPoll: /poll uitslag keeps a hidden poll's result
+// hidden until it closes, and shows no buttons.
+func TestResultOfHiddenPoll(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --verborgen`)
+	ref, m := fx.posted(t)
+	id := pollID(t, m)
+	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+	if r := replyText(fx.command("anna", "uitslag "+id)); !strings.Contains(r, "blijft verborgen tot de peiling sluit") || strings.Contains(r, "Pizza") {
+		t.Fatalf("result of an open hidden poll: %q", r)
+	}
+	fx.command("anna", "sluit "+id)
+	r := fx.command("anna", "uitslag "+id)
+	if got := text(*r.Message); !strings.Contains(got, "🏆 1. Pizza") || !strings.Contains(got, "Bert") || !strings.Contains(got, "/poll export "+id) {
+		t.Fatalf("result of the closed poll:\n%s", got)
+	}
+	if len(r.Message.Buttons()) != 0 {
+		t.Fatalf("the result has buttons: %+v", r.Message.Buttons())
+	}
+}
+
+// TestCloseByHandAnnouncesOnce: closing by command or button posts the
+// same notice in the channel as a closing time does, once per close.
+func TestCloseByHandAnnouncesOnce(t *testing.T) {
+	notices := func(fx *fixture) []string {
+		var out []string
+		for _, c := range fx.poster.Calls() {
+			if c.Method == "Post" && len(c.Message.Buttons()) == 0 {
+				if c.Where != fx.where {
+					t.Errorf("notice posted in %+v", c.Where)
+				}
+				out = append(out, bot.PlainText(c.Message.Text))
+			}
+		}
+		return out
+	}
+	for _, how := range []string{"command", "button"} {
+		t.Run(how, func(t *testing.T) {
+			fx := setup(t)
+			fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+			ref, m := fx.posted(t)
+			id := pollID(t, m)
+			fx.click("bert", button(t, m, "poll.vote", "1."), ref)
+			closeBtn := button(t, m, "poll.close", "") // a stale one closes too
+			closeIt := func() bot.Reply {
+				if how == "command" {
+					return fx.command("anna", "sluit "+id)
+				}
+				return fx.click("anna", closeBtn, ref)
+			}
+			if r := replyText(closeIt()); !strings.Contains(r, "is gesloten") {
+				t.Fatalf("close: %q", r)
+			}
+			got := notices(fx)
+			if len(got) != 1 || got[0] != "📊 De peiling „Lunch?” is gesloten (1 stemmer). De uitslag staat bij de peiling." {
+				t.Fatalf("notices after closing by %s: %q", how, got)
+			}
+			closeIt() // already closed: no second notice
+			fx.clock.Advance(2 * time.Hour)
+			if _, err := fx.runner.RunDue(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := notices(fx); len(got) != 1 {
+				t.Fatalf("notices after closing twice and the closing time: %q", got)
+			}
+			fx.command("anna", "heropen "+id)
+			fx.clock.Advance(time.Minute)
+			fx.command("anna", "sluit "+id)
+			if got := notices(fx); len(got) != 2 {
+				t.Fatalf("a poll reopened and closed again: %d notices, want 2: %q", len(got), got)
+			}
+		})
+	}
+}
+
+// TestPollFactsWording: the small print of an open and a closed hidden
+// poll, with no votes yet.
+func TestPollFactsWording(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep --verborgen --sluit=17:00`)
+	ref, m := fx.posted(t)
+	if got := text(m); !strings.Contains(got, "nog geen stemmen · uitslag pas zichtbaar na sluiting · sluit di 13 jan om 17:00") {
+		t.Errorf("open hidden poll:\n%s", got)
+	}
+	fx.command("anna", "sluit "+pollID(t, m))
+	got := text(mustMessage(t, fx, ref))
+	if strings.Contains(got, "verborgen") || strings.Contains(got, "zichtbaar na") || !strings.Contains(got, "geen stemmen · gesloten di 13 jan om 14:30") {
+		t.Errorf("closed hidden poll:\n%s", got)
+	}
+	if n := fx.lastPost(t); !strings.Contains(n, "is gesloten (geen stemmen)") {
+		t.Errorf("notice of a poll without votes: %s", n)
+	}
+}
+
+// TestPollSpeaksTheWorkspaceLanguage: a user who chose English gets their
+// own replies in English, but the poll everyone reads, its closing notice
+// and its updates stay in the workspace's language.
+func TestPollSpeaksTheWorkspaceLanguage(t *testing.T) {
+	fx := setup(t)
+	if err := fx.mux.Settings.SetUserLocale(context.Background(), fx.where.Workspace(), "bert", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if r := replyText(fx.command("bert", `Lunch? Pizza Soep --anoniem`)); !strings.Contains(r, "Your poll is in the channel") {
+		t.Fatalf("bert's reply: %q", r)
+	}
+	ref, m := fx.posted(t)
+	if got := text(m); !strings.Contains(got, "nog geen stemmen") {
+		t.Fatalf("poll posted by an English-speaking user:\n%s", got)
+	}
+	if r := replyText(fx.click("bert", button(t, m, "poll.vote", "1."), ref)); !strings.Contains(r, "Your vote") {
+		t.Fatalf("bert's own vote: %q", r)
+	}
+	if got := text(mustMessage(t, fx, ref)); !strings.Contains(got, "1 stemmer") {
+		t.Fatalf("poll after an English-speaking user's vote:\n%s", got)
+	}
+	fx.command("bert", "close "+pollID(t, m))
+	if got := fx.lastPost(t); !strings.Contains(got, "is gesloten (1 stemmer)") {
+		t.Fatalf("closing notice after an English-speaking user closed it: %s", got)
 	}
 }

@@ -141,7 +141,7 @@ func (v view) message(p *Poll, ballots []Ballot) bot.Message {
 		}})
 		blocks = append(blocks, bot.Buttons{Buttons: controls})
 	}
-	return bot.Message{Text: bot.PlainText(head) + " — " + tr.N("poll.voters", t.Voters), Blocks: blocks}
+	return bot.Message{Text: bot.PlainText(head) + " — " + votersText(tr, t.Voters, p.Closed), Blocks: blocks}
 }
 
 // names lists voters, the first few by name and the rest as a number.
@@ -164,14 +164,14 @@ func (v view) names(names []string) string {
 // facts are the small print under a poll.
 func (v view) facts(p *Poll, t Tally) []string {
 	tr := v.tr
-	facts := []string{tr.N("poll.voters", t.Voters)}
+	facts := []string{votersText(tr, t.Voters, p.Closed)}
 	if p.MaxVotes > 1 {
 		facts = append(facts, tr.N("poll.fact.max_votes", p.MaxVotes))
 	}
 	if p.Anonymous {
 		facts = append(facts, tr.S("poll.fact.anonymous"))
 	}
-	if p.Hidden {
+	if p.Hidden && !p.Closed { // once closed, the result shows
 		facts = append(facts, tr.S("poll.fact.hidden"))
 	}
 	if p.AllowAdd && !p.Closed {
@@ -179,12 +179,33 @@ func (v view) facts(p *Poll, t Tally) []string {
 	}
 	switch {
 	case p.Closed && !p.ClosedAt.IsZero():
-		facts = append(facts, tr.S("poll.fact.closed_at", "When", tr.FormatTime(p.ClosedAt, v.now, v.loc)))
+		facts = append(facts, v.at("poll.fact.closed_at", p.ClosedAt))
 	case !p.Closed && p.Closes.After(v.now): // a poll reopened after it is open for good
-		facts = append(facts, tr.S("poll.fact.closes", "When", tr.FormatTime(p.Closes, v.now, v.loc)))
+		facts = append(facts, v.at("poll.fact.closes", p.Closes))
 	}
 	facts = append(facts, tr.S("poll.fact.by", "Name", bot.Escape(p.Creator.Label())), tr.S("poll.fact.id", "ID", p.ID))
 	return facts
+}
+
+// votersText says how many people voted: "3 stemmers", or for none "nog
+// geen stemmen" in an open poll and "geen stemmen" in a closed one.
+func votersText(tr bot.Tr, n int, closed bool) string {
+	switch {
+	case n > 0:
+		return tr.N("poll.voters", n)
+	case closed:
+		return tr.S("poll.voters.none_closed")
+	default:
+		return tr.S("poll.voters.none")
+	}
+}
+
+// at renders a fact about a moment (id takes .Day and .Time): "sluit wo 2
+// dec om 17:00".
+func (v view) at(id string, t time.Time) string {
+	full := v.tr.FormatTime(t, v.now, v.loc)
+	i := strings.LastIndexByte(full, ' ') // FormatTime ends in " 15:04"
+	return v.tr.S(id, "Day", full[:i], "Time", full[i+1:])
 }
 
 // list renders the open polls of a channel.
@@ -195,9 +216,9 @@ func (v view) list(polls []*Poll, counts map[string]int) bot.Message {
 	}
 	var lines []string
 	for _, p := range polls {
-		line := tr.S("poll.list.item", "Question", bot.Escape(p.Question), "ID", p.ID, "Voters", tr.N("poll.voters", counts[p.ID]))
+		line := tr.S("poll.list.item", "Question", bot.Escape(p.Question), "ID", p.ID, "Voters", votersText(tr, counts[p.ID], false))
 		if p.Closes.After(v.now) {
-			line += " · " + tr.S("poll.fact.closes", "When", tr.FormatTime(p.Closes, v.now, v.loc))
+			line += " · " + v.at("poll.fact.closes", p.Closes)
 		}
 		lines = append(lines, line)
 	}
