@@ -41,7 +41,20 @@ func BenchmarkClickRedis(b *testing.B) {
 	if err := stores.Ping(ctx); err != nil {
 		b.Skipf("SKIPPING: Redis at %s does not answer: %v", redisURL(), err)
 	}
-	h := newHarnessOn(b, nil, stores.Polls, stores.Jobs, stores.Settings, nil)
+	benchClicks(b, newHarnessOn(b, nil, stores.Polls, stores.Jobs, stores.Settings, nil))
+}
+
+// BenchmarkClickBolt is BenchmarkClickRedis on the embedded bbolt store,
+// kring's default: what TestBusyPoll once measured against a wall clock.
+//
+//	go test -run '^$' -bench BenchmarkClickBolt -benchtime 2000x ./adapters/slack/
+func BenchmarkClickBolt(b *testing.B) {
+	benchClicks(b, newHarness(b, nil))
+}
+
+// benchClicks sends b.N clicks by as many voters on one poll from 64
+// clickers at once, and reports ack latency and throughput.
+func benchClicks(b *testing.B, h *harness) {
 	post, ts := h.createPoll(`"Benchmark?" A B C D`)
 	votes := buttons(b, post, "poll.vote")
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)

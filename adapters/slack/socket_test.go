@@ -56,7 +56,7 @@ func (ws *wsStandin) conn() *websocket.Conn {
 	select {
 	case c := <-ws.conns:
 		return c
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // a hang, not a speed limit
 		ws.t.Fatal("kring never connected over Socket Mode")
 		return nil
 	}
@@ -67,7 +67,7 @@ func (ws *wsStandin) ack() map[string]any {
 	select {
 	case a := <-ws.acks:
 		return a
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // a hang, not a speed limit
 		ws.t.Fatal("no acknowledgement")
 		return nil
 	}
