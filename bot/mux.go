@@ -130,6 +130,15 @@ func (m *Mux) HandleAction(prefix string, h ActionHandler) {
 	m.actions[prefix] = h
 }
 
+// ActionChecker is an ActionHandler that can tell, without changing
+// anything, whether it would refuse an action: an adapter asks before it
+// shows "are you sure?", so nobody confirms what they may not do.
+type ActionChecker interface {
+	// CheckAction returns the error ServeAction would refuse act with,
+	// or nil when it might go ahead.
+	CheckAction(ctx context.Context, act *Action) error
+}
+
 // Commands lists the registered commands by name.
 func (m *Mux) Commands() []Command {
 	m.mu.RLock()
@@ -192,6 +201,26 @@ func (m *Mux) ServeAction(ctx context.Context, act *Action) Reply {
 	reply := m.reply(T(act.Locale), msg, err, "action", act.ID, act.User.ID)
 	m.observe("action", prefix, err, start)
 	return reply
+}
+
+// CheckAction asks the handler of act.ID whether it would refuse act,
+// without running it. A refusal comes back as the reply ServeAction would
+// give; a handler that cannot tell, or allows it, gives the zero Reply.
+func (m *Mux) CheckAction(ctx context.Context, act *Action) Reply {
+	_, h := m.actionHandler(act.ID)
+	ch, ok := h.(ActionChecker)
+	if !ok {
+		return Reply{}
+	}
+	act.Locale, act.WorkspaceLocale = m.locales(ctx, act.Where, act.User)
+	var err error
+	if perr := m.protect(func() error { err = ch.CheckAction(ctx, act); return nil }); perr != nil {
+		err = perr
+	}
+	if err == nil {
+		return Reply{}
+	}
+	return m.reply(T(act.Locale), nil, err, "check", act.ID, act.User.ID)
 }
 
 func (m *Mux) actionHandler(id string) (string, ActionHandler) {

@@ -145,3 +145,32 @@ func TestHiddenCommandsAnswerButAreNotListed(t *testing.T) {
 		t.Errorf("/hulp = %+v", r)
 	}
 }
+
+type closer struct{}
+
+func (closer) ServeAction(context.Context, *bot.Action) (*bot.Message, error) {
+	return bot.TextMessage("closed"), nil
+}
+
+func (closer) CheckAction(_ context.Context, act *bot.Action) error {
+	if act.User.ID != "anna" {
+		return bot.Errorf("kring.unknown_action")
+	}
+	return nil
+}
+
+func TestMuxCheckAction(t *testing.T) {
+	mux := &bot.Mux{}
+	mux.HandleAction("poll.", closer{})
+	mux.HandleAction("plain.", bot.ActionHandlerFunc(func(context.Context, *bot.Action) (*bot.Message, error) { return nil, nil }))
+	ctx := context.Background()
+	if r := mux.CheckAction(ctx, &bot.Action{ID: "poll.close", User: bot.User{ID: "anna"}}); r.Message != nil {
+		t.Errorf("anna may close, got %+v", r.Message)
+	}
+	if r := mux.CheckAction(ctx, &bot.Action{ID: "poll.close", User: bot.User{ID: "bram"}}); r.Message == nil || !strings.Contains(r.Message.Text, "Deze knop werkt niet meer") {
+		t.Errorf("bram's refusal = %+v", r)
+	}
+	if r := mux.CheckAction(ctx, &bot.Action{ID: "plain.x", User: bot.User{ID: "bram"}}); r.Message != nil {
+		t.Errorf("a handler that cannot check refused: %+v", r.Message)
+	}
+}
