@@ -12,6 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +41,11 @@ var (
 	bucketOnce      = []byte("once")       // key → expiry (unix ns, 8 bytes)
 	bucketOnceExp   = []byte("once_exp")   // expiry+key → key, in expiry order
 	bucketSettings  = []byte("settings")   // workspace key → bucket of name → value
+	bucketHealth    = []byte("health")     // "probe" → the time of the last readiness probe write
 )
+
+// buckets are the top-level buckets Open creates.
+var buckets = [][]byte{bucketPolls, bucketVotes, bucketPollIndex, bucketJobs, bucketDue, bucketOnce, bucketOnceExp, bucketSettings, bucketHealth}
 
 // DB is an open kring bbolt file.
 type DB struct {
@@ -48,20 +55,38 @@ type DB struct {
 	votesInFlight atomic.Int64
 	// now is the wall clock for Once's expiry.
 	now func() time.Time
+
+	// writeErr is why the last write transaction failed to commit, until
+	// one commits again: Ping reports it, so /readyz turns red while
+	// writes fail (a full disk, a file-size limit) although reads work.
+	writeMu    sync.Mutex
+	writeErr   error
+	writeErrAt time.Time
 }
+
+// probeAfter is how long Ping reports a failed commit before it tries a
+// write of its own to see whether writes work again.
+const probeAfter = 30 * time.Second
 
 // Open opens (creating when needed) the bbolt file at path. A file that
 // another process holds open is an error after a short wait, not a hang.
-func Open(path string) (*DB, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open bolt store %s: the file is locked by another process (is another kring running on it?): %w", path, err)
-	}
+// A damaged file is a *DamagedError, found by bbolt's own consistency
+// check before kring uses the file, rather than a panic now or a failing
+// write later.
+func Open(path string) (_ *DB, err error) {
+	db, err := openChecked(path, &bbolt.Options{Timeout: lockTimeout})
 	if err != nil {
-		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+		return nil, err
 	}
+	defer func() {
+		// A damaged freelist panics only at the first write.
+		if r := recover(); r != nil {
+			db.Close()
+			err = damaged(path, fmt.Errorf("%v", r))
+		}
+	}()
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketPolls, bucketVotes, bucketPollIndex, bucketJobs, bucketDue, bucketOnce, bucketOnceExp, bucketSettings} {
+		for _, name := range buckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -79,6 +104,84 @@ func Open(path string) (*DB, error) {
 	return &DB{db: db, now: time.Now}, nil
 }
 
+// openChecked opens path with bbolt and checks that the file is whole:
+// bbolt's Open panics on some damage (a garbled freelist) and reports
+// other damage only when a transaction reaches it, so kring checks every
+// page at start. The check reads the whole file once; a kring file is
+// small enough for that to take well under a second.
+func openChecked(path string, opts *bbolt.Options) (_ *bbolt.DB, err error) {
+	var db *bbolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			if db != nil {
+				db.Close()
+			}
+			err = damaged(path, fmt.Errorf("%v", r))
+		}
+	}()
+	db, err = bbolt.Open(path, 0o600, opts)
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("open bolt store %s: the file is locked by another process (is another kring running on it?): %w", path, err)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch),
+		err != nil && strings.Contains(err.Error(), "file size too small"):
+		return nil, damaged(path, err)
+	case err != nil:
+		return nil, fmt.Errorf("open bolt store %s: %w", path, err)
+	}
+	if err := check(db); err != nil {
+		db.Close()
+		return nil, damaged(path, err)
+	}
+	return db, nil
+}
+
+// check runs bbolt's consistency check and returns its first finding.
+func check(db *bbolt.DB) error {
+	return db.View(func(tx *bbolt.Tx) error {
+		// Pages past the end of a truncated file are mapped but not
+		// backed: reading one faults the process instead of panicking, so
+		// a file shorter than its meta page says is refused before the
+		// pages are walked.
+		fi, err := os.Stat(db.Path())
+		if err != nil {
+			return fmt.Errorf("stat: %w", err)
+		}
+		if fi.Size() < tx.Size() {
+			return fmt.Errorf("the file is %d bytes, shorter than the %d its index needs (truncated)", fi.Size(), tx.Size())
+		}
+		var first error
+		n := 0
+		for err := range tx.Check() {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+		if n > 1 {
+			return fmt.Errorf("%w (and %d more problems)", first, n-1)
+		}
+		return first
+	})
+}
+
+// DamagedError says that a bolt file is damaged and what to do about it.
+type DamagedError struct {
+	Path  string
+	Cause error
+}
+
+func (e *DamagedError) Error() string {
+	cause := strings.Join(strings.Fields(e.Cause.Error()), " ") // one line, whatever bbolt said
+	return fmt.Sprintf("the bolt store %s is damaged (%s): restore it from a backup, "+
+		"or copy out what is still readable with `kring store salvage --from %s --to NEW.db` and point KRING_STORE at the copy",
+		e.Path, cause, e.Path)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Cause }
+
+func damaged(path string, cause error) error { return &DamagedError{Path: path, Cause: cause} }
+
 // Close closes the file. Pending batched votes are committed first.
 func (d *DB) Close() error {
 	if err := d.db.Close(); err != nil {
@@ -87,7 +190,13 @@ func (d *DB) Close() error {
 	return nil
 }
 
-// Ping reports whether the file is open and readable.
+// Ping reports whether the file is open and readable, and whether writes
+// commit: after a failed commit it reports that failure. A readiness probe
+// that takes kring out of service would then leave no writes to clear
+// it, so once the failure is probeAfter old, Ping tries a small write of
+// its own and a success ends the report. That small write may fit where
+// a larger one does not (a full disk still has free pages inside the
+// file); the next failing commit turns Ping red again for probeAfter.
 func (d *DB) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -95,7 +204,60 @@ func (d *DB) Ping(ctx context.Context) error {
 	if err := d.db.View(func(*bbolt.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("ping bolt store %s: %w", d.db.Path(), err)
 	}
+	d.writeMu.Lock()
+	failed, at := d.writeErr, d.writeErrAt
+	d.writeMu.Unlock()
+	if failed == nil {
+		return nil
+	}
+	red := fmt.Errorf("bolt store %s: writes fail: %w", d.db.Path(), failed)
+	if d.now().Sub(at) < probeAfter {
+		return red
+	}
+	err := d.update(func(tx *bbolt.Tx) error {
+		v, _ := d.now().UTC().MarshalText()
+		return tx.Bucket(bucketHealth).Put([]byte("probe"), v)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt store %s: writes fail: %w", d.db.Path(), err)
+	}
 	return nil
+}
+
+// update runs fn in a write transaction (see bbolt.DB.Update) and keeps
+// track of whether commits work. An error fn returns is the caller's
+// business (a refused vote); an error from bbolt itself, or a panic,
+// means the file cannot be written.
+func (d *DB) update(fn func(*bbolt.Tx) error) error {
+	return d.write(d.db.Update, fn)
+}
+
+// batch is update through bbolt.DB.Batch.
+func (d *DB) batch(fn func(*bbolt.Tx) error) error {
+	return d.write(d.db.Batch, fn)
+}
+
+func (d *DB) write(run func(func(*bbolt.Tx) error) error, fn func(*bbolt.Tx) error) (err error) {
+	var fnErr error
+	defer func() {
+		if r := recover(); r != nil {
+			// bbolt rolled the transaction back; a page it could not
+			// read is damage, which the caller hears of as an error.
+			err = damaged(d.db.Path(), fmt.Errorf("%v", r))
+		}
+		d.writeMu.Lock()
+		defer d.writeMu.Unlock()
+		switch {
+		case err == nil:
+			d.writeErr = nil
+		case fnErr == nil || !errors.Is(err, fnErr):
+			d.writeErr, d.writeErrAt = err, d.now()
+		}
+	}()
+	return run(func(tx *bbolt.Tx) error {
+		fnErr = fn(tx)
+		return fnErr
+	})
 }
 
 // Polls returns the poll store.

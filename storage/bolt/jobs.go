@@ -59,7 +59,7 @@ func (s *Jobs) Put(ctx context.Context, j schedule.Job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		old, err := getJob(tx, j.ID)
 		if err != nil {
 			return err
@@ -85,7 +85,7 @@ func (s *Jobs) Cancel(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		r, err := getJob(tx, id)
 		if err != nil || r == nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Jobs) Claim(ctx context.Context, now time.Time, owner string, lease tim
 		return nil, nil
 	}
 	var jobs []schedule.Job
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		jobs = jobs[:0]
 		nowKey := timeKey(now)
 		c := tx.Bucket(bucketDue).Cursor()
@@ -142,7 +142,7 @@ func (s *Jobs) Done(ctx context.Context, j schedule.Job) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		r, err := getJob(tx, j.ID)
 		if err != nil || r == nil {
 			return err
@@ -169,7 +169,7 @@ func (s *Jobs) Once(ctx context.Context, key string, ttl time.Duration) (bool, e
 	}
 	now := s.d.now()
 	var isNew bool
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		once, exp := tx.Bucket(bucketOnce), tx.Bucket(bucketOnceExp)
 		nowKey := timeKey(now)
 		c := exp.Cursor()

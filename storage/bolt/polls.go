@@ -57,7 +57,7 @@ func (s *Polls) Create(ctx context.Context, p *poll.Poll) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketPolls).Get([]byte(p.ID)) != nil {
 			return poll.ErrExists
 		}
@@ -189,9 +189,9 @@ func (s *Polls) Vote(ctx context.Context, id, voter, name string, option int) (p
 	}
 	var err error
 	if s.d.votesInFlight.Add(1) > 1 {
-		err = s.d.db.Batch(fn)
+		err = s.d.batch(fn)
 	} else {
-		err = s.d.db.Update(fn)
+		err = s.d.update(fn)
 	}
 	s.d.votesInFlight.Add(-1)
 	if err == nil {
@@ -214,7 +214,7 @@ func (s *Polls) AddOption(ctx context.Context, id string, o poll.Option) (int, e
 		return 0, err
 	}
 	var index int
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		p, err := getPoll(tx, id)
 		if err != nil {
 			return err
@@ -243,7 +243,7 @@ func (s *Polls) update(ctx context.Context, id string, change func(p *poll.Poll)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.d.db.Update(func(tx *bbolt.Tx) error {
+	return s.d.update(func(tx *bbolt.Tx) error {
 		p, err := getPoll(tx, id)
 		if err != nil {
 			return err
@@ -281,7 +281,7 @@ func (s *Polls) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.d.db.Update(func(tx *bbolt.Tx) error {
+	err := s.d.update(func(tx *bbolt.Tx) error {
 		p, err := getPoll(tx, id)
 		if err != nil {
 			return err
