@@ -53,11 +53,10 @@ func writeValidDB(t *testing.T) string {
 
 // meta is the part of a bbolt meta page the tests need.
 type meta struct {
-	pageSize          int64
-	root, freelist    uint64
-	pgid, txid        uint64
-	offset            int64 // of the meta page in the file
-	otherFreelistPage uint64
+	pageSize       int64
+	root, freelist uint64
+	pgid, txid     uint64
+	offset         int64 // of the meta page in the file
 }
 
 // readMetas reads both meta pages (page 0 and 1) of a bbolt file, the
