@@ -99,7 +99,7 @@ const jobClose = "poll.close"
 // Register adds /poll, its buttons and its closing job.
 func (f *Feature) Register(mux *bot.Mux, runner *schedule.Runner) {
 	mux.Handle(bot.Command{Name: "/poll", Description: "poll.command.description", Hint: "poll.command.hint"}, bot.HandlerFunc(f.command))
-	mux.HandleAction("poll.", bot.ActionHandlerFunc(f.action))
+	mux.HandleAction("poll.", actions{f})
 	if runner != nil {
 		runner.Handle(jobClose, f.closeJob)
 	}
@@ -374,7 +374,9 @@ func (f *Feature) render(ctx context.Context, id, locale string) error {
 	return nil
 }
 
-func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, locale, wsLocale, id string, closed bool) (*bot.Message, error) {
+// managed loads poll id for u to close, reopen or delete: it must be in
+// where, and u its creator or an admin.
+func (f *Feature) managed(ctx context.Context, where bot.Where, u bot.User, id string) (*Poll, error) {
 	p, _, err := f.get(ctx, where, id, false)
 	if err != nil {
 		return nil, err
@@ -382,11 +384,28 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 	if !f.mayManage(p, where.Platform, u) {
 		return nil, bot.Errorf("poll.err.not_yours", "Name", bot.Escape(p.Creator.Label()))
 	}
-	if p.Closed == closed {
-		if closed {
-			return nil, bot.Errorf("poll.err.already_closed", "ID", p.ID)
-		}
-		return nil, bot.Errorf("poll.err.already_open", "ID", p.ID)
+	return p, nil
+}
+
+// alreadyErr refuses to close a closed poll or reopen an open one.
+func alreadyErr(p *Poll, closed bool) error {
+	switch {
+	case p.Closed != closed:
+		return nil
+	case closed:
+		return bot.Errorf("poll.err.already_closed", "ID", p.ID)
+	default:
+		return bot.Errorf("poll.err.already_open", "ID", p.ID)
+	}
+}
+
+func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, locale, wsLocale, id string, closed bool) (*bot.Message, error) {
+	p, err := f.managed(ctx, where, u, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := alreadyErr(p, closed); err != nil {
+		return nil, err
 	}
 	if err := f.c.Store.SetClosed(ctx, p.ID, closed, f.c.Clock.Now()); err != nil {
 		return nil, fmt.Errorf("set poll %s closed=%v: %w", p.ID, closed, err)
@@ -418,12 +437,9 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 }
 
 func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, locale, wsLocale, id string) (*bot.Message, error) {
-	p, _, err := f.get(ctx, where, id, false)
+	p, err := f.managed(ctx, where, u, id)
 	if err != nil {
 		return nil, err
-	}
-	if !f.mayManage(p, where.Platform, u) {
-		return nil, bot.Errorf("poll.err.not_yours", "Name", bot.Escape(p.Creator.Label()))
 	}
 	if err := f.c.Store.Delete(ctx, p.ID); err != nil {
 		return nil, fmt.Errorf("delete poll %s: %w", p.ID, err)
@@ -557,6 +573,32 @@ func (f *Feature) voterKey(p *Poll, userID string) string {
 	mac := hmac.New(sha256.New, []byte(f.c.Secret))
 	fmt.Fprintf(mac, "%s\x00%s\x00%s", p.ID, p.Where.Platform, userID)
 	return "anon:" + hex.EncodeToString(mac.Sum(nil))[:24]
+}
+
+// actions are the poll's buttons and forms. They can tell, before a
+// confirmation is asked, whether closing, reopening or deleting would be
+// refused (bot.ActionChecker).
+type actions struct{ f *Feature }
+
+var _ bot.ActionChecker = actions{}
+
+func (a actions) ServeAction(ctx context.Context, act *bot.Action) (*bot.Message, error) {
+	return a.f.action(ctx, act)
+}
+
+func (a actions) CheckAction(ctx context.Context, act *bot.Action) error {
+	switch act.ID {
+	case "poll.close", "poll.reopen":
+		p, err := a.f.managed(ctx, act.Where, act.User, act.Value)
+		if err != nil {
+			return err
+		}
+		return alreadyErr(p, act.ID == "poll.close")
+	case "poll.delete":
+		_, err := a.f.managed(ctx, act.Where, act.User, act.Value)
+		return err
+	}
+	return nil
 }
 
 func (f *Feature) action(ctx context.Context, act *bot.Action) (*bot.Message, error) {
