@@ -75,6 +75,8 @@ Usage:
                     print a Slack app manifest to install kring with
   kring mattermost setup --team NAME
                     create or update kring's slash commands in a Mattermost team
+  kring store salvage --from damaged.db --to new.db
+                    copy what is readable of a damaged bolt file into a new one
   kring version     print the version
   kring healthcheck ask a running kring serve for /healthz (for container health checks)
 
@@ -104,6 +106,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runMattermost(ctx, rest)
 	case "healthcheck":
 		return m.runHealthcheck(ctx, rest)
+	case "store":
+		return m.runStore(ctx, rest)
 	case "version", "--version", "-v":
 		fmt.Fprintln(m.Out, "kring", version())
 		return nil
@@ -121,6 +125,7 @@ var summaries = map[string]string{
 	"serve":            "Serve Slack and Mattermost over HTTP (and Slack Socket Mode), with /healthz, /readyz and /metrics.\nA platform is on when its settings are set; see README.md.",
 	"slack manifest":   "Print a Slack app manifest (JSON, which Slack's YAML tab takes too) with every command kring has.",
 	"mattermost setup": "Create or update kring's slash commands in a Mattermost team and print the tokens to configure.",
+	"store salvage":    "Copy what is still readable of a damaged bolt file into a new file.",
 	"healthcheck":      "Ask a kring serve on this host for /healthz; exit status 0 when it answers ok.",
 }
 
