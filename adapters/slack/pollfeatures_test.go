@@ -184,7 +184,7 @@ func TestSlackAnonymousPoll(t *testing.T) {
 		option int
 	}{{"U2", 0}, {"U3", 1}, {"U4", 0}} {
 		reply := h.replyAt(h.clickFor(v.user, "C1", ts, votes[v.option]))
-		containsAll(t, v.user+"'s own vote", reply, "Jouw stem", labels[v.option])
+		containsAll(t, v.user+"'s own vote", reply, "Je stem bij", labels[v.option])
 		if other := labels[1-v.option]; strings.Contains(reply, other) {
 			t.Errorf("%s's own vote names %s too: %s", v.user, other, reply)
 		}
@@ -269,7 +269,7 @@ func TestSlackHiddenPoll(t *testing.T) {
 		user   string
 		option int
 	}{{"U2", 0}, {"U3", 1}, {"U4", 0}} {
-		containsAll(t, v.user+"'s own vote", h.replyAt(h.clickFor(v.user, "C1", ts, votes[v.option])), "Jouw stem")
+		containsAll(t, v.user+"'s own vote", h.replyAt(h.clickFor(v.user, "C1", ts, votes[v.option])), "Je stem bij")
 	}
 	h.settled(ts, "the update with three voters", func(s string) bool { return strings.Contains(s, "3 stemmers") })
 	for _, c := range append(h.api.recorded("chat.postMessage"), h.api.recorded("chat.update")...) {
@@ -281,7 +281,7 @@ func TestSlackHiddenPoll(t *testing.T) {
 	}
 	p, _ := h.pollOf("C1", ts)
 	reply := h.say("U1", "C1", "/poll", "export "+p.ID)
-	containsAll(t, "export of a hidden poll", reply.all(), "verborgen tot hij sluit")
+	containsAll(t, "export of a hidden poll", reply.all(), "blijft verborgen tot de peiling sluit")
 	if n := len(h.api.recorded("files.getUploadURLExternal")); n != 0 {
 		t.Errorf("a hidden poll was uploaded (%d calls)", n)
 	}
@@ -497,7 +497,8 @@ func TestSlackExport(t *testing.T) {
 	h.clickFor("U2", "C1", ts, votes[0])
 	h.clickFor("U3", "C1", ts, votes[1])
 	p, _ := h.pollOf("C1", ts)
-	const csv = "optie,stemmen,stemmers\nPizza,1,Name U2\n'=Soep,1,Name U3\n"
+	// Dutch Excel reads ';' between fields, and UTF-8 after a byte order mark.
+	const csv = "\uFEFFoptie;stemmen;stemmers\nPizza;1;Name U2\n'=Soep;1;Name U3\n"
 
 	reply := h.say("U1", "C1", "/poll", "export "+p.ID)
 	containsAll(t, "export reply", reply.all(), "De export van peiling", p.ID)
@@ -525,9 +526,12 @@ func TestSlackExport(t *testing.T) {
 	}
 	checkUpload("C1", p.ID, "Uitslag: Lunch?", csv)
 
-	// Asked in a DM with kring, the file goes to that DM.
-	h.say("U1", "DU1", "/poll", "export "+p.ID)
-	checkUpload("DU1", p.ID, "Uitslag: Lunch?", csv)
+	// Asked in a DM with kring, the poll of C1 does not exist: nothing is
+	// uploaded anywhere (TestSlackPollReachableOnlyFromItsChannel).
+	containsAll(t, "export asked in a DM", h.say("U1", "DU1", "/poll", "export "+p.ID).all(), "Ik vind geen peiling")
+	if n := len(h.api.recorded("upload")); n != 1 {
+		t.Fatalf("%d uploads after an export asked in a DM, want still 1", n)
+	}
 
 	// Without files:write the CSV comes as a code block in the channel.
 	h.api.setFail("files.getUploadURLExternal", "missing_scope")
@@ -542,7 +546,7 @@ func TestSlackExport(t *testing.T) {
 	if fb.Form.Get("channel") != "C1" {
 		t.Errorf("fallback posted in %s", fb.Form.Get("channel"))
 	}
-	containsAll(t, "code block fallback", fb.text(t), "Uitslag: Lunch?", "```optie,stemmen,stemmers", "Pizza,1,Name U2", "'=Soep,1,Name U3")
+	containsAll(t, "code block fallback", fb.text(t), "Uitslag: Lunch?", "optie;stemmen;stemmers", "Pizza;1;Name U2", "'=Soep;1;Name U3")
 
 	// An anonymous poll's export has no voters column.
 	h.api.setFail("files.getUploadURLExternal", "")
@@ -550,8 +554,8 @@ func TestSlackExport(t *testing.T) {
 	h.replyAt(h.clickFor("U2", "C1", ts, buttons(t, post, "poll.vote")[1]))
 	p, _ = h.pollOf("C1", ts)
 	h.say("U1", "C1", "/poll", "export "+p.ID)
-	checkUpload("C1", p.ID, "Uitslag: Geheim?", "optie,stemmen\nJa,0\nNee,1\n")
-	if up := h.api.recorded("upload"); len(up) != 3 || strings.Contains(string(up[2].Body), "U2") {
+	checkUpload("C1", p.ID, "Uitslag: Geheim?", "\uFEFFoptie;stemmen\nJa;0\nNee;1\n")
+	if up := h.api.recorded("upload"); len(up) != 2 || strings.Contains(string(up[1].Body), "U2") {
 		t.Errorf("%d uploads; anonymous export:\n%s", len(up), up[len(up)-1].Body)
 	}
 }
@@ -566,7 +570,7 @@ func TestSlackEnglish(t *testing.T) {
 	reply := h.say("U1", "C1", "/poll", `"Lunch?" Pizza Soup --anonymous --votes=2`)
 	containsAll(t, "/poll reply", reply.all(), "Your poll is in the channel")
 	post, ts := h.createPollFromLast()
-	containsAll(t, "English poll", post.text(t), "0 voters", "anonymous", "up to 2 votes per person", "My vote", "Close")
+	containsAll(t, "English poll", post.text(t), "no votes yet", "anonymous", "up to 2 votes per person", "My vote", "Close")
 	closeBtn := buttons(t, post, "poll.close")[0]
 	if c := closeBtn.Confirm; c == nil || c.Title.Text != "Close the poll?" || c.Deny.Text == "Annuleren" {
 		t.Errorf("close confirm not in English: %+v", c)
