@@ -185,9 +185,10 @@ func subcommand(toks []token) (string, []token) {
 	return "", nil
 }
 
-// usageError wraps a mistake in the command with how to write it.
+// usageError wraps a mistake in the command with how to write it, unless
+// the answer says so itself.
 func usageError(err error) error {
-	if ue, ok := bot.AsUserError(err); ok {
+	if ue, ok := bot.AsUserError(err); ok && ue.ID != "poll.err.unsure" {
 		return bot.Errorf("poll.err.usage", "Problem", ue)
 	}
 	return err

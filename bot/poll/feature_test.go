@@ -782,3 +782,26 @@ func TestPollSpeaksTheWorkspaceLanguage(t *testing.T) {
 		t.Fatalf("closing notice after an English-speaking user closed it: %s", got)
 	}
 }
+
+// TestUnsurePollIsNotPosted: `/poll Wie komt er naar de regiodag Ja Nee`
+// used to post a poll "Wie" with the options komt, er, naar, …; now kring
+// says how it reads it and how to write it, and posts nothing.
+func TestUnsurePollIsNotPosted(t *testing.T) {
+	fx := setup(t)
+	r := replyText(fx.command("anna", "Wie komt er naar de regiodag Ja Nee Misschien"))
+	for _, want := range []string{"Ik weet niet zeker waar je vraag ophoudt", "vraag: Wie\n", "- komt\n", "/poll Wie komt er naar de regiodag? Ja Nee Misschien"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("reply lacks %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r, "Zo maak je een peiling") {
+		t.Errorf("the reply says how to write a poll twice:\n%s", r)
+	}
+	if calls := fx.poster.Calls(); len(calls) != 0 {
+		t.Fatalf("posted %d messages, first %s", len(calls), text(calls[0].Message))
+	}
+	fx.command("anna", "Wie komt er naar de regiodag? Ja Nee Misschien")
+	if _, m := fx.posted(t); !strings.HasPrefix(text(m), "📊 Wie komt er naar de regiodag?\n1. Ja") {
+		t.Fatalf("with its question mark:\n%s", text(m))
+	}
+}
