@@ -805,3 +805,45 @@ func TestUnsurePollIsNotPosted(t *testing.T) {
 		t.Fatalf("with its question mark:\n%s", text(m))
 	}
 }
+
+// TestCheckBeforeConfirm: an adapter asks before it shows "Peiling
+// sluiten?"; someone who may not close, reopen or delete hears so then, and
+// a poll of another channel is not found. Votes need no check.
+func TestCheckBeforeConfirm(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `Lunch? Pizza Soep`)
+	_, m := fx.posted(t)
+	id := pollID(t, m)
+	check := func(where bot.Where, user, actionID, value string) string {
+		r := fx.mux.CheckAction(context.Background(), &bot.Action{Where: where, User: bot.User{ID: user, Name: user}, ID: actionID, Value: value})
+		return replyText(r)
+	}
+	elsewhere := fx.where
+	elsewhere.Channel = "friesland"
+	tests := []struct {
+		where          bot.Where
+		user, id, want string
+	}{
+		{fx.where, "anna", "poll.close", ""},
+		{fx.where, "beheer", "poll.delete", ""},
+		{fx.where, "bert", "poll.close", "Alleen de maker (Anna)"},
+		{fx.where, "bert", "poll.reopen", "Alleen de maker (Anna)"},
+		{fx.where, "bert", "poll.delete", "Alleen de maker (Anna)"},
+		{fx.where, "bert", "poll.vote", ""},
+		{elsewhere, "anna", "poll.close", "Ik vind geen peiling met ID " + id},
+		{elsewhere, "beheer", "poll.delete", "Ik vind geen peiling met ID " + id},
+	}
+	for _, tt := range tests {
+		value := id
+		if tt.id == "poll.vote" {
+			value += ":0"
+		}
+		got := check(tt.where, tt.user, tt.id, value)
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+			t.Errorf("check %s by %s in #%s: %q, want %q", tt.id, tt.user, tt.where.Channel, got, tt.want)
+		}
+	}
+	if p, _, _ := fx.store.Get(context.Background(), id); p.Closed {
+		t.Fatal("a check closed the poll")
+	}
+}
