@@ -133,7 +133,12 @@ func (f *Feature) command(ctx context.Context, req *bot.Request) (*bot.Message, 
 		return f.create(ctx, req, toks)
 	}
 	if !ok {
-		return nil, bot.Errorf("poll.err.need_id", "Sub", bot.Escape(toks[0].text))
+		said := toks[:len(toks)-len(args)] // "sluiten", "mijn stem"
+		words := make([]string, len(said))
+		for i, t := range said {
+			words[i] = t.text
+		}
+		return nil, bot.Errorf("poll.err.need_id", "Sub", bot.Escape(strings.Join(words, " ")))
 	}
 	switch sub {
 	case "export":

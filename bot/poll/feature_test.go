@@ -640,6 +640,7 @@ func TestButtonWordsAsSubcommands(t *testing.T) {
 		{"sluiten " + strings.ToUpper(id), "is gesloten", false},
 		{"verwijderen " + id, "is verwijderd", false},
 		{"uitslag", "/poll uitslag ID", false},
+		{"mijn stem", "/poll mijn stem ID, bijvoorbeeld /poll mijn stem abc234", false},
 		{"sluiten", "Geef aan om welke peiling het gaat: /poll sluiten ID, bijvoorbeeld /poll sluiten abc234", false},
 	}
 	for _, tt := range tests {
