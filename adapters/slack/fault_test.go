@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +226,33 @@ func TestSlowStoreStillHandles(t *testing.T) {
 			t.Errorf("ack %#v after %d handlings, want the handler's reply", ack, mux.served)
 		}
 	})
+}
+
+// TestTimedOutStoreAsksToTryAgain: a store that gives up with its own
+// timeout before the budget ends (go-redis's read timeout on a frozen
+// Redis) is hung too: the user is asked to try again instead of waiting
+// for the request's other store calls to time out one after another.
+func TestTimedOutStoreAsksToTryAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mux := &countingMux{}
+		a := newFaultAdapter(t, timedOut{}, mux, &recordingTransport{})
+		defer a.Close(context.Background())
+		ack, err := a.command(slack.SlashCommand{Command: "/poll", TeamID: "T1", ChannelID: "C1", UserID: "U1", TriggerID: "tr4"}, "sig")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := ack.(commandReply); !ok || !strings.Contains(r.Text, "Probeer het zo opnieuw") || mux.served != 0 {
+			t.Errorf("ack %#v after %d handlings, want \"probeer het zo opnieuw\" and none", ack, mux.served)
+		}
+	})
+}
+
+// timedOut is a Deduper whose store times out after a second.
+type timedOut struct{}
+
+func (timedOut) Once(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	time.Sleep(time.Second) // the client's read timeout, in the bubble's time
+	return false, &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 }
 
 // slowOnce is a Deduper that answers "new" after d.

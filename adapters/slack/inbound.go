@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,15 +40,35 @@ func ephemeralReply(m bot.Message) commandReply {
 // firstDelivery reports whether key is new, so a request Slack delivers
 // twice takes effect once. It waits for the store until by at most: the
 // check is part of the reply's budget. A store that fails outright lets
-// the request go ahead (a rare double beats a lost command); one that does
-// not answer by then makes firstDelivery return errStoreSlow, since the
-// request's own store calls would hang the same way.
+// the request go ahead (a rare double beats a lost command); one that
+// does not answer by then, or times out, makes firstDelivery return
+// errStoreSlow, since the request's own store calls would hang the same
+// way.
 func (a *Adapter) firstDelivery(ctx context.Context, by time.Time, key string) (bool, error) {
 	ctx, cancel := context.WithDeadline(ctx, by)
 	defer cancel()
-	ok, err := a.seen.Once(ctx, "slack:delivery:"+key, dedupeTTL)
+	// The check runs apart and is given up on at by even when the store
+	// does not give up itself: go-redis sets up a new connection on its
+	// own timers, whatever the context says.
+	type result struct {
+		ok  bool
+		err error
+	}
+	res := make(chan result, 1)
+	a.spawn(func(context.Context) {
+		ok, err := a.seen.Once(ctx, "slack:delivery:"+key, dedupeTTL)
+		res <- result{ok, err}
+	})
+	var ok bool
+	var err error
+	select {
+	case r := <-res:
+		ok, err = r.ok, r.err
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && (ctx.Err() != nil || isTimeout(err)):
 		a.log.Warn("the store did not answer the check for a repeated delivery in time; asking the user to try again", "key", key, "err", err)
 		return false, errStoreSlow
 	case err != nil:
@@ -57,6 +78,16 @@ func (a *Adapter) firstDelivery(ctx context.Context, by time.Time, key string) (
 		a.log.Info("repeated delivery ignored", "key", key)
 	}
 	return ok, nil
+}
+
+// isTimeout reports whether err is a store that timed out rather than one
+// that refused at once: go-redis's own read timeout on a frozen Redis
+// comes before the context's deadline.
+func isTimeout(err error) bool {
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // errStoreSlow marks a request the store could not take in time.
@@ -83,12 +114,25 @@ func later(a, b time.Time) time.Time {
 }
 
 // tryAgain is the reply to a request the store could not take in time. Its
-// language is looked up with by as deadline, which has passed: a store that hangs
-// is not waited for again, and the Mux falls back to the default language.
+// language comes from the Mux, asked with by (which has passed) as its
+// deadline, and waited for a tenth of AckWithin at most: a store that
+// hangs may take longer than its context allows (go-redis sets up a new
+// connection on a timer of its own), and the reply must not wait for it.
 func (a *Adapter) tryAgain(ctx context.Context, by time.Time, where bot.Where) bot.Reply {
-	ctx, cancel := context.WithDeadline(ctx, by)
-	defer cancel()
-	return bot.Reply{Message: bot.TextMessage(bot.T(a.cfg.Mux.Locale(ctx, where)).S("slack.try_again"))}
+	got := make(chan string, 1)
+	a.spawn(func(context.Context) {
+		lctx, cancel := context.WithDeadline(ctx, by)
+		defer cancel()
+		got <- a.cfg.Mux.Locale(lctx, where)
+	})
+	locale := bot.DefaultLocale
+	t := time.NewTimer(a.cfg.AckWithin / 10)
+	defer t.Stop()
+	select {
+	case locale = <-got:
+	case <-t.C:
+	}
+	return bot.Reply{Message: bot.TextMessage(bot.T(locale).S("slack.try_again"))}
 }
 
 // spawn runs f in the background, owned by the Adapter (Close waits).
