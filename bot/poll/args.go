@@ -290,6 +290,13 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			if !ok || strings.TrimSpace(v) == "" {
 				return sp, bot.Errorf("poll.err.close_missing")
 			}
+			// A date and its time typed as two words, as in the README:
+			// --sluit=2026-12-04 17:00. The time belongs to the date, not
+			// to the options.
+			if i+1 < len(toks) && !toks[i+1].quoted && dateOnly.MatchString(strings.TrimSpace(v)) && clockOnly.MatchString(toks[i+1].text) {
+				i++
+				v = strings.TrimSpace(v) + " " + toks[i].text
+			}
 			at, err := parseWhen(v, now, loc)
 			if err != nil {
 				return sp, err
@@ -476,6 +483,11 @@ func FoldLabel(s string) string {
 	}
 	return b.String()
 }
+
+var (
+	dateOnly  = regexp.MustCompile(`^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$`)
+	clockOnly = regexp.MustCompile(`^\d{1,2}:\d{2}$`)
+)
 
 var relative = regexp.MustCompile(`^(\d{1,4})\s*(m|min|minuten|minutes|u|h|uur|hour|hours|d|dag|dagen|day|days|w|week|weken|weeks)$`)
 

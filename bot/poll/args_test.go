@@ -93,6 +93,30 @@ func TestParseCreate(t *testing.T) {
 	}
 }
 
+// TestCloseDateAndTimeUnquoted: the README's --sluit=2026-12-04 17:00
+// closes at 17:00 that day and adds no option "17:00".
+func TestCloseDateAndTimeUnquoted(t *testing.T) {
+	for _, line := range []string{
+		`Maandoverleg? di 12 jan, do 14 jan --sluit=2026-12-04 17:00`,
+		`"Maandoverleg?" "di 12 jan" "do 14 jan" --sluit 4-12-2026 17:00`,
+		`Maandoverleg? --sluit=2026-12-04 17:00 di 12 jan, do 14 jan`,
+	} {
+		sp, err := parse(t, line)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		want := time.Date(2026, 12, 4, 17, 0, 0, 0, ams)
+		if !sp.Closes.Equal(want) || !slices.Equal(sp.Options, []string{"di 12 jan", "do 14 jan"}) {
+			t.Errorf("%s: closes %v with options %q; want %v with di 12 jan, do 14 jan", line, sp.Closes, sp.Options, want)
+		}
+	}
+	// A quoted time after a date is an option, as the user wrote.
+	sp, err := parse(t, `"Wanneer?" --sluit=2026-12-04 "17:00" "18:00"`)
+	if err != nil || !slices.Equal(sp.Options, []string{"17:00", "18:00"}) || sp.Closes.Hour() != 23 {
+		t.Errorf("quoted times: %+v, %v", sp, err)
+	}
+}
+
 func TestParseCreateErrors(t *testing.T) {
 	many := "Vraag?"
 	for i := range 21 {
