@@ -70,3 +70,10 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("Truncate = %q", got)
 	}
 }
+
+func TestFileTextDropsBOMAndBadBytes(t *testing.T) {
+	f := File{Content: []byte("\ufeffoptie;stemmen\n\xffJa;2\n")}
+	if got, want := f.Text(), "optie;stemmen\n\uFFFDJa;2\n"; got != want {
+		t.Errorf("Text() = %q, want %q", got, want)
+	}
+}

@@ -1,5 +1,7 @@
 package bot
 
+import "strings"
+
 // Message is what kring says, independent of any platform. Text is the
 // plain fallback (notifications, screen readers, the shell's first line);
 // Blocks carry the layout. Text inside blocks uses a small markdown subset:
@@ -129,6 +131,13 @@ type File struct {
 	Title   string
 	Type    string // MIME type, "text/csv"
 	Content []byte
+}
+
+// Text is the file's content to show as text where it cannot be attached:
+// valid UTF-8 (a bad byte becomes U+FFFD) without the byte order mark a
+// spreadsheet wants at the start of a file.
+func (f File) Text() string {
+	return strings.TrimPrefix(strings.ToValidUTF8(string(f.Content), "\uFFFD"), "\uFEFF")
 }
 
 // Buttons returns every button of m in order of appearance.

@@ -295,7 +295,7 @@ func (p *restPoster) Upload(ctx context.Context, where bot.Where, f bot.File) er
 // codeBlock writes a text file as a fenced block under its title, cut to
 // fit in one post.
 func codeBlock(title string, f bot.File) string {
-	body := strings.ToValidUTF8(string(f.Content), "�")
+	body := f.Text()
 	fence := "```"
 	for strings.Contains(body, fence) {
 		fence += "`"

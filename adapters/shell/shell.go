@@ -437,7 +437,7 @@ func (s *Shell) Upload(ctx context.Context, where bot.Where, f bot.File) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fmt.Fprintln(s.Out, s.tr(ctx).S("shell.file", "Channel", where.Channel, "Name", f.Name))
-	for _, l := range strings.Split(strings.TrimRight(string(f.Content), "\n"), "\n") {
+	for _, l := range strings.Split(strings.TrimRight(f.Text(), "\n"), "\n") {
 		fmt.Fprintln(s.Out, "│ "+l)
 	}
 	return nil

@@ -163,7 +163,7 @@ func codeBlockMessage(f bot.File) bot.Message {
 		title = f.Name
 	}
 	m := bot.Message{Text: title, Blocks: []bot.Block{bot.Header{Text: bot.Escape(title)}}}
-	content := strings.ToValidUTF8(string(f.Content), "?")
+	content := f.Text()
 	const per = maxText - 10
 	for len(content) > 0 && len(m.Blocks) < maxBlocks {
 		part := content
