@@ -262,6 +262,12 @@ func TestReady(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "KRING_SLACK_BOT_TOKEN") {
 		t.Errorf("Ready with a rejected token: %v", err)
 	}
+	// A failure is not remembered: once Slack takes the token, Ready is
+	// green at the next ask.
+	h2.api.setFail("auth.test", "")
+	if err := h2.a.Ready(context.Background()); err != nil {
+		t.Errorf("Ready after Slack took the token again: %v", err)
+	}
 	if _, err := New(Config{BotToken: "xoxb"}); err == nil {
 		t.Error("New without signing secret or app token succeeded")
 	}

@@ -89,7 +89,6 @@ type Adapter struct {
 
 	readyMu  sync.Mutex
 	readyAt  time.Time
-	readyErr error
 }
 
 // New returns an Adapter. It needs a bot token and at least a signing
@@ -160,8 +159,9 @@ func (a *Adapter) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /slack/interactions", http.HandlerFunc(a.serveInteractions))
 }
 
-// readyFor is how long a Ready answer is reused: /readyz may be polled
-// every few seconds, auth.test need not be.
+// readyFor is how long a good Ready answer is reused: /readyz may be
+// polled every few seconds, auth.test need not be. A failure is never
+// reused, so /readyz turns green as soon as Slack answers again.
 const readyFor = 30 * time.Second
 
 // Ready checks the bot token with auth.test.
@@ -169,11 +169,14 @@ func (a *Adapter) Ready(ctx context.Context) error {
 	a.readyMu.Lock()
 	defer a.readyMu.Unlock()
 	if !a.readyAt.IsZero() && time.Since(a.readyAt) < readyFor {
-		return a.readyErr
+		return nil
 	}
-	a.readyErr = a.authTest(ctx)
+	if err := a.authTest(ctx); err != nil {
+		a.readyAt = time.Time{}
+		return err
+	}
 	a.readyAt = time.Now()
-	return a.readyErr
+	return nil
 }
 
 func (a *Adapter) authTest(ctx context.Context) error {

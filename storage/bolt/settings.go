@@ -73,7 +73,7 @@ func (s *Settings) put(ctx context.Context, workspace bot.Where, key []byte, val
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.d.db.Update(func(tx *bbolt.Tx) error {
+	return s.d.update(func(tx *bbolt.Tx) error {
 		b, err := tx.Bucket(bucketSettings).CreateBucketIfNotExists([]byte(workspace.Workspace().Key()))
 		if err != nil {
 			return err
