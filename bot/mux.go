@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -318,9 +319,27 @@ func (m *Mux) reply(tr Tr, msg *Message, err error, kind, name, user string) Rep
 		return Reply{Message: &Message{Text: text, Blocks: []Block{Section{Text: text}}}}
 	}
 	id := NewID(4)
-	m.log().Error("request failed", "kind", kind, "name", name, "user", user, "error_id", id, "err", err)
-	text := tr.S("kring.internal_error", "ID", id)
+	key := "kring.internal_error"
+	if timedOut(err) {
+		// The store or the platform did not answer in time (Redis frozen,
+		// a network hiccup): nothing is wrong with what the user did, and
+		// trying again in a moment is the right advice.
+		key = "kring.try_again"
+		m.log().Warn("request timed out", "kind", kind, "name", name, "user", user, "error_id", id, "err", err)
+	} else {
+		m.log().Error("request failed", "kind", kind, "name", name, "user", user, "error_id", id, "err", err)
+	}
+	text := tr.S(key, "ID", id)
 	return Reply{Message: &Message{Text: text, Blocks: []Block{Section{Text: text}}}}
+}
+
+// timedOut reports whether err is something that did not answer in time.
+func timedOut(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (m *Mux) observe(kind, name string, err error, start time.Time) {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -174,3 +177,28 @@ func TestMuxCheckAction(t *testing.T) {
 		t.Errorf("a handler that cannot check refused: %+v", r.Message)
 	}
 }
+
+func TestMuxTimeoutAsksToTryAgain(t *testing.T) {
+	mux := &bot.Mux{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	mux.Handle(bot.Command{Name: "/x"}, bot.HandlerFunc(func(ctx context.Context, req *bot.Request) (*bot.Message, error) {
+		switch req.Text {
+		case "deadline":
+			return nil, fmt.Errorf("get poll ab12cd: %w", context.DeadlineExceeded)
+		case "net":
+			return nil, fmt.Errorf("get poll ab12cd: %w", &net.OpError{Op: "read", Err: timeoutErr{}})
+		}
+		return nil, errors.New("disk on fire")
+	}))
+	for text, want := range map[string]string{"deadline": "Probeer het zo opnieuw", "net": "Probeer het zo opnieuw", "other": "er ging iets mis aan mijn kant"} {
+		r := mux.ServeCommand(context.Background(), &bot.Request{Command: "/x", Text: text})
+		if r.Message == nil || !strings.Contains(r.Message.Text, want) {
+			t.Errorf("%s: %+v, want %q", text, r.Message, want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
