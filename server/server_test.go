@@ -45,7 +45,7 @@ func TestShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	<-started
 	cancel() // SIGTERM arrives while the request is in flight
 	// New connections are refused once shutdown began.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a hang guard, not a bound on speed
 	for {
 		c, err := net.DialTimeout("tcp", l.Addr().String(), 100*time.Millisecond)
 		if err != nil {

@@ -46,7 +46,7 @@ func TestMattermostLargestPollFits5x(t *testing.T) {
 	}
 	updates := mm.Updates(post)
 	s.click(post, poll.MaxOptions-1, bram)
-	mm.WaitFor(t, 5*time.Second, "the vote on the post", func() bool { return mm.Updates(post) > updates })
+	mm.WaitFor(t, time.Minute, "the vote on the post", func() bool { return mm.Updates(post) > updates })
 	s.waitPost(post, "1 stem")
 
 	// What is left of 5.x's 8,000 runes, measured as the server measures

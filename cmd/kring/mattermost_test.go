@@ -408,14 +408,14 @@ func (s *mmServe) button(post, prefix string) int {
 // whose action id starts with prefix, and returns its index.
 func (s *mmServe) waitButton(post, prefix string) int {
 	s.t.Helper()
-	s.mm.WaitFor(s.t, 5*time.Second, "a "+prefix+" button on "+post, func() bool { return s.button(post, prefix) >= 0 })
+	s.mm.WaitFor(s.t, time.Minute, "a "+prefix+" button on "+post, func() bool { return s.button(post, prefix) >= 0 })
 	return s.button(post, prefix)
 }
 
 // waitPost waits until post's message contains want.
 func (s *mmServe) waitPost(post, want string) {
 	s.t.Helper()
-	s.mm.WaitFor(s.t, 5*time.Second, "post to show "+want, func() bool { return strings.Contains(s.mm.Post(post).Message, want) })
+	s.mm.WaitFor(s.t, time.Minute, "post to show "+want, func() bool { return strings.Contains(s.mm.Post(post).Message, want) })
 }
 
 // refusedWithoutConfirm clicks a button that asks first, as a user who may
@@ -455,7 +455,7 @@ func (s *mmServe) confirm(post string, i int, user string) {
 // waitEphemeral waits for an ephemeral message to user containing want.
 func (s *mmServe) waitEphemeral(user, want string) {
 	s.t.Helper()
-	s.mm.WaitFor(s.t, 5*time.Second, "an ephemeral "+want+" for "+user, func() bool {
+	s.mm.WaitFor(s.t, time.Minute, "an ephemeral "+want+" for "+user, func() bool {
 		for _, e := range s.mm.Ephemerals() {
 			if e.UserID == user && strings.Contains(e.Post.Message, want) {
 				return true
