@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,12 +64,12 @@ func newHarness(t testing.TB, tweak func(*Config)) *harness {
 // bubble's clock moves on whenever all of them wait.
 func newBubbleHarness(t *testing.T, tweak func(*Config)) *harness {
 	t.Helper()
-	return newHarnessNet(t, &pipeNet{}, tweak)
+	return newHarnessNet(t, &bottest.PipeNet{}, tweak)
 }
 
 // newHarnessNet is the harness on a bbolt store in a temporary directory,
 // on n, or on loopback sockets when n is nil.
-func newHarnessNet(t testing.TB, n *pipeNet, tweak func(*Config)) *harness {
+func newHarnessNet(t testing.TB, n *bottest.PipeNet, tweak func(*Config)) *harness {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
 	if err != nil {
@@ -83,7 +81,7 @@ func newHarnessNet(t testing.TB, n *pipeNet, tweak func(*Config)) *harness {
 
 // newHarnessOn wires the harness on the stores given, on n or on loopback
 // sockets when n is nil.
-func newHarnessOn(t testing.TB, n *pipeNet, polls poll.Store, jobs schedule.Store, settings bot.SettingsStore, tweak func(*Config)) *harness {
+func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs schedule.Store, settings bot.SettingsStore, tweak func(*Config)) *harness {
 	t.Helper()
 	var err error
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -109,8 +107,8 @@ func newHarnessOn(t testing.TB, n *pipeNet, polls poll.Store, jobs schedule.Stor
 		Log:           log,
 	}
 	if n != nil {
-		h.client = n.client()
-		cfg.HTTPClient = n.client()
+		h.client = n.Client()
+		cfg.HTTPClient = n.Client()
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -122,7 +120,7 @@ func newHarnessOn(t testing.TB, n *pipeNet, polls poll.Store, jobs schedule.Stor
 	posters[bot.Slack] = h.a.Poster()
 	hm := http.NewServeMux()
 	h.a.Mount(hm)
-	h.srv = n.serve(hm, "kring.test")
+	h.srv = n.Serve(hm, "kring.test:80")
 	t.Cleanup(h.srv.Close)
 	t.Cleanup(func() { h.close() })
 	return h
@@ -321,87 +319,3 @@ func (h *harness) pollState() (*poll.Poll, []poll.Ballot) {
 	}
 	return p, ballots
 }
-
-// pipeNet is an in-process network whose connections are net.Pipe pairs.
-// In a testing/synctest bubble a goroutine waiting to read such a
-// connection is durably blocked (a loopback socket's is not), so the
-// bubble's fake clock moves on while kring waits for Slack, Slack for
-// kring and the test for both. A nil *pipeNet serves on loopback.
-type pipeNet struct {
-	mu        sync.Mutex
-	listeners map[string]*pipeListener // by "host:port"
-}
-
-// serve starts an httptest.Server for h, reachable on n as
-// http://host:80, or on a loopback port when n is nil.
-func (n *pipeNet) serve(h http.Handler, host string) *httptest.Server {
-	if n == nil {
-		return httptest.NewServer(h)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener.Close() // the loopback listener it made
-	l := &pipeListener{addr: pipeAddr(host + ":80"), conns: make(chan net.Conn), closed: make(chan struct{})}
-	n.mu.Lock()
-	if n.listeners == nil {
-		n.listeners = map[string]*pipeListener{}
-	}
-	n.listeners[string(l.addr)] = l
-	n.mu.Unlock()
-	srv.Listener = l
-	srv.Start()
-	return srv
-}
-
-// client returns an HTTP client that dials on n.
-func (n *pipeNet) client() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
-			n.mu.Lock()
-			l := n.listeners[addr]
-			n.mu.Unlock()
-			if l == nil {
-				return nil, fmt.Errorf("dial %s: no such host on the test network", addr)
-			}
-			return l.dial(addr)
-		},
-		MaxIdleConnsPerHost: 100,
-	}}
-}
-
-type pipeListener struct {
-	addr      pipeAddr
-	conns     chan net.Conn
-	closed    chan struct{}
-	closeOnce sync.Once
-}
-
-func (l *pipeListener) dial(addr string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, fmt.Errorf("dial %s: connection refused", addr)
-	}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return l.addr }
-
-type pipeAddr string
-
-func (a pipeAddr) Network() string { return "pipe" }
-func (a pipeAddr) String() string  { return string(a) }

@@ -8,12 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
 )
 
 // TestPollEndToEnd: a poll is created, three users click its buttons, and
@@ -200,30 +200,15 @@ func TestBusyPoll(t *testing.T) {
 		}
 		// The clicks come in 20 waves of 10 at once, 50 ms apart: 200
 		// people clicking within a second.
-		var wg sync.WaitGroup
-		tick := time.NewTicker(time.Second / (clicks / together))
-		defer tick.Stop()
 		first := time.Now()
-		var lastClick time.Time
-		for wave := range clicks / together {
-			if wave > 0 {
-				<-tick.C
+		lastClick := bottest.Burst(clicks, together, time.Second, clickWaits, func(i int) {
+			resp, body, _ := h.send(request{path: "/slack/interactions", body: bodies[i]})
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("click %d: status %d: %s", i, resp.StatusCode, body)
 			}
-			lastClick = time.Now()
-			for i := wave * together; i < (wave+1)*together; i++ {
-				wg.Go(func() {
-					sent := time.Now()
-					resp, body, _ := h.send(request{path: "/slack/interactions", body: bodies[i]})
-					if resp.StatusCode != http.StatusOK {
-						t.Errorf("click %d: status %d: %s", i, resp.StatusCode, body)
-					}
-					if waited := time.Since(sent); waited >= clickWaits {
-						t.Errorf("click %d answered after %v of waiting on timers, want under %v", i, waited, clickWaits)
-					}
-				})
-			}
-		}
-		wg.Wait()
+		}, func(i int, waited time.Duration) {
+			t.Errorf("click %d answered after %v of waiting on timers, want under %v", i, waited, clickWaits)
+		})
 		if _, ballots := h.pollState(); len(ballots) != clicks {
 			t.Errorf("%d ballots, want %d", len(ballots), clicks)
 		}

@@ -87,8 +87,8 @@ type Adapter struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // handlers and late replies in flight
 
-	readyMu  sync.Mutex
-	readyAt  time.Time
+	readyMu sync.Mutex
+	readyAt time.Time
 }
 
 // New returns an Adapter. It needs a bot token and at least a signing

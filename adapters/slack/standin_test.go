@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kringbot/kring/bot/bottest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,9 +109,9 @@ func (s *standin) waitFor(what string, ok func([]call) bool) []call {
 
 // newStandinOn serves the stand-in on n as http://slack.test:80, or on a
 // loopback port when n is nil.
-func newStandinOn(t testing.TB, n *pipeNet) *standin {
+func newStandinOn(t testing.TB, n *bottest.PipeNet) *standin {
 	s := &standin{t: t, fail: map[string]string{}, changed: make(chan struct{})}
-	s.Server = n.serve(http.HandlerFunc(s.serve), "slack.test")
+	s.Server = n.Serve(http.HandlerFunc(s.serve), "slack.test:80")
 	t.Cleanup(s.Close)
 	return s
 }

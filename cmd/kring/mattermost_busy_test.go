@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/kringbot/kring/adapters/mattermost"
 	"github.com/kringbot/kring/adapters/mattermost/mattermosttest"
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
 	"github.com/kringbot/kring/server"
 )
 
@@ -60,30 +59,15 @@ func TestMattermost200Clicks(t *testing.T) {
 
 		// The clicks come in 20 waves of 10 at once, 50 ms apart.
 		const clickWaits = 100 * time.Millisecond // see TestBusyPoll in adapters/slack
-		var wg sync.WaitGroup
-		tick := time.NewTicker(time.Second / (n / together))
-		defer tick.Stop()
 		first := time.Now()
-		var lastClick time.Time
-		for wave := range n / together {
-			if wave > 0 {
-				<-tick.C
+		lastClick := bottest.Burst(n, together, time.Second, clickWaits, func(i int) {
+			r, err := mm.Click(s.client, post, i%3, users[i])
+			if err != nil || r.Status != http.StatusOK {
+				t.Errorf("click by %s: %v %d %s", users[i], err, r.Status, r.Body)
 			}
-			lastClick = time.Now()
-			for i := wave * together; i < (wave+1)*together; i++ {
-				wg.Go(func() {
-					sent := time.Now()
-					r, err := mm.Click(s.client, post, i%3, users[i])
-					if err != nil || r.Status != http.StatusOK {
-						t.Errorf("click by %s: %v %d %s", users[i], err, r.Status, r.Body)
-					}
-					if waited := time.Since(sent); waited >= clickWaits {
-						t.Errorf("click by %s answered after %v of waiting on timers, want under %v", users[i], waited, clickWaits)
-					}
-				})
-			}
-		}
-		wg.Wait()
+		}, func(i int, waited time.Duration) {
+			t.Errorf("click by %s answered after %v of waiting on timers, want under %v", users[i], waited, clickWaits)
+		})
 		if _, ballots, err := s.app.stores.Polls.Get(t.Context(), id); err != nil || len(ballots) != n {
 			t.Errorf("%d ballots, want %d (%v)", len(ballots), n, err)
 		}
@@ -136,10 +120,10 @@ type mmBubble struct {
 
 func startMattermostBubble(t *testing.T, mm *mattermosttest.Server) *mmBubble {
 	t.Helper()
-	network := &pipeNet{}
+	network := &bottest.PipeNet{}
 	updates := &postUpdates{mm: mm}
-	network.serve(t, updates.record(mm.Config.Handler), mm.Listener.Addr().String())
-	l := network.listen("kring.test:80")
+	t.Cleanup(network.Serve(updates.record(mm.Config.Handler), mm.Listener.Addr().String()).Close)
+	l := network.Listen("kring.test:80")
 	public := "http://kring.test:80"
 	m := NewMain(strings.NewReader(""), io.Discard, io.Discard)
 	m.Config = Config{
@@ -155,7 +139,7 @@ func startMattermostBubble(t *testing.T, mm *mattermosttest.Server) *mmBubble {
 	// As mattermostPlatform makes it, with a client on the test network.
 	p, err := mattermost.New(mattermost.Config{
 		URL: mm.URL, BotToken: mm.BotToken, CommandTokens: []string{mmToken}, Secret: mmSecret,
-		PublicURL: public, Handler: a.mux, Log: log, HTTPClient: network.client(),
+		PublicURL: public, Handler: a.mux, Log: log, HTTPClient: network.Client(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +151,7 @@ func startMattermostBubble(t *testing.T, mm *mattermosttest.Server) *mmBubble {
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, log, srv, l, a, []platform{p}) }()
 	var once sync.Once
-	b := &mmBubble{app: a, client: network.client(), updates: updates}
+	b := &mmBubble{app: a, client: network.Client(), updates: updates}
 	b.stop = func() {
 		once.Do(func() {
 			cancel()
@@ -221,88 +205,3 @@ func (u *postUpdates) of(post string) []postUpdate {
 	}
 	return out
 }
-
-// pipeNet is an in-process network whose connections are net.Pipe pairs.
-// In a testing/synctest bubble a goroutine waiting to read such a
-// connection is durably blocked (a loopback socket's is not), so the
-// bubble's fake clock moves on while kring waits for Mattermost and
-// Mattermost for kring. (adapters/slack's tests have the same.)
-type pipeNet struct {
-	mu        sync.Mutex
-	listeners map[string]*pipeListener // by "host:port"
-}
-
-// listen returns a listener for addr ("host:port").
-func (n *pipeNet) listen(addr string) *pipeListener {
-	l := &pipeListener{addr: pipeAddr(addr), conns: make(chan net.Conn), closed: make(chan struct{})}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.listeners == nil {
-		n.listeners = map[string]*pipeListener{}
-	}
-	n.listeners[addr] = l
-	return l
-}
-
-// serve serves h at addr until the test ends.
-func (n *pipeNet) serve(t *testing.T, h http.Handler, addr string) {
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener.Close() // the loopback listener it made
-	srv.Listener = n.listen(addr)
-	srv.Start()
-	t.Cleanup(srv.Close)
-}
-
-// client returns an HTTP client that dials on n.
-func (n *pipeNet) client() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(_ context.Context, _, addr string) (net.Conn, error) {
-			n.mu.Lock()
-			l := n.listeners[addr]
-			n.mu.Unlock()
-			if l == nil {
-				return nil, fmt.Errorf("dial %s: no such host on the test network", addr)
-			}
-			return l.dial(addr)
-		},
-		MaxIdleConnsPerHost: 100,
-	}}
-}
-
-type pipeListener struct {
-	addr      pipeAddr
-	conns     chan net.Conn
-	closed    chan struct{}
-	closeOnce sync.Once
-}
-
-func (l *pipeListener) dial(addr string) (net.Conn, error) {
-	client, server := net.Pipe()
-	select {
-	case l.conns <- server:
-		return client, nil
-	case <-l.closed:
-		return nil, fmt.Errorf("dial %s: connection refused", addr)
-	}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *pipeListener) Addr() net.Addr { return l.addr }
-
-type pipeAddr string
-
-func (a pipeAddr) Network() string { return "pipe" }
-func (a pipeAddr) String() string  { return string(a) }
