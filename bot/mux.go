@@ -60,6 +60,7 @@ type Command struct {
 type Reply struct {
 	Message     *Message          // shown to the acting user only; nil for nothing
 	FieldErrors map[string]string // a refused form: translated errors by input name
+	Repeated    bool              // a delivery seen before: acknowledge it and do nothing
 }
 
 // Event is one handled request, for metrics.
@@ -84,6 +85,28 @@ type SettingsStore interface {
 	SetUserLocale(ctx context.Context, workspace Where, userID, locale string) error
 }
 
+// DeliveryLog remembers deliveries across processes (schedule.Store has
+// it): Once records key and reports whether it was new.
+type DeliveryLog interface {
+	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// DeliveryRecorder is an ActionHandler that records an action's Delivery
+// itself, atomically with the action's effect (a vote and its delivery in
+// one store step), so the Mux does not spend a store round trip on it.
+type DeliveryRecorder interface {
+	RecordsDelivery(actionID string) bool
+}
+
+// ErrRepeated is what a handler returns for an action whose Delivery it
+// has seen before: the Mux answers it with nothing, as it does a repeat it
+// catches itself.
+var ErrRepeated = errors.New("delivery seen before")
+
+// deliveryTTL outlives Slack's five-minute signature window and its
+// retries, so a delivery seen twice within it is recognised.
+const deliveryTTL = 10 * time.Minute
+
 // Mux routes commands by name and actions by the longest registered prefix
 // of their id, as http.ServeMux routes paths. It sets the request's locale,
 // turns user errors into translated replies and every other error into a
@@ -93,6 +116,9 @@ type Mux struct {
 	DefaultLocale string        // "" means DefaultLocale
 	Log           *slog.Logger  // nil means slog.Default()
 	Observe       func(Event)   // optional, called after each request
+	// Deliveries, when set, lets a request or action delivered twice (a
+	// platform's retry, a replayed request) take effect once.
+	Deliveries DeliveryLog
 
 	mu       sync.RWMutex
 	commands map[string]commandEntry
@@ -166,13 +192,16 @@ func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
 		msg *Message
 		err error
 	)
-	if ok {
+	switch {
+	case ok && m.repeated(ctx, req.Delivery):
+		err = ErrRepeated
+	case ok:
 		err = m.protect(func() error {
 			var herr error
 			msg, herr = e.h.ServeCommand(ctx, req)
 			return herr
 		})
-	} else {
+	default:
 		err = Errorf("kring.unknown_command", "Command", req.Command)
 	}
 	reply := m.reply(T(req.Locale), msg, err, "command", req.Command, req.User.ID)
@@ -189,13 +218,17 @@ func (m *Mux) ServeAction(ctx context.Context, act *Action) Reply {
 		msg *Message
 		err error
 	)
-	if h != nil {
+	recorder, records := h.(DeliveryRecorder)
+	switch {
+	case h != nil && !(records && recorder.RecordsDelivery(act.ID)) && m.repeated(ctx, act.Delivery):
+		err = ErrRepeated
+	case h != nil:
 		err = m.protect(func() error {
 			var herr error
 			msg, herr = h.ServeAction(ctx, act)
 			return herr
 		})
-	} else {
+	default:
 		prefix = "unknown"
 		err = Errorf("kring.unknown_action")
 	}
@@ -222,6 +255,24 @@ func (m *Mux) CheckAction(ctx context.Context, act *Action) Reply {
 		return Reply{}
 	}
 	return m.reply(T(act.Locale), nil, err, "check", act.ID, act.User.ID)
+}
+
+// repeated reports whether delivery was seen before. A log that fails
+// lets the request go ahead: a rare double beats a lost click. A log that
+// times out does too, and the handler's own store calls will say so.
+func (m *Mux) repeated(ctx context.Context, delivery string) bool {
+	if delivery == "" || m.Deliveries == nil {
+		return false
+	}
+	fresh, err := m.Deliveries.Once(ctx, "delivery:"+delivery, deliveryTTL)
+	if err != nil {
+		m.log().Warn("cannot check for a repeated delivery; handling it", "delivery", delivery, "err", err)
+		return false
+	}
+	if !fresh {
+		m.log().Info("repeated delivery ignored", "delivery", delivery)
+	}
+	return !fresh
 }
 
 func (m *Mux) actionHandler(id string) (string, ActionHandler) {
@@ -306,6 +357,9 @@ func (m *Mux) reply(tr Tr, msg *Message, err error, kind, name, user string) Rep
 	if err == nil {
 		return Reply{Message: msg}
 	}
+	if errors.Is(err, ErrRepeated) {
+		return Reply{Repeated: true}
+	}
 	var fe FieldErrors
 	if errors.As(err, &fe) {
 		out := make(map[string]string, len(fe))
@@ -352,6 +406,9 @@ func (m *Mux) observe(kind, name string, err error, start time.Time) {
 		var fe FieldErrors
 		if _, ok := AsUserError(err); ok || errors.As(err, &fe) {
 			outcome = "user_error"
+		}
+		if errors.Is(err, ErrRepeated) {
+			outcome = "repeated"
 		}
 	}
 	m.Observe(Event{Kind: kind, Name: name, Outcome: outcome, Took: time.Since(start)})

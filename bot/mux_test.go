@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/bottest"
@@ -202,3 +203,64 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
+
+type onceLog struct {
+	seen  map[string]bool
+	calls int
+}
+
+func (l *onceLog) Once(_ context.Context, key string, _ time.Duration) (bool, error) {
+	l.calls++
+	if l.seen[key] {
+		return false, nil
+	}
+	l.seen[key] = true
+	return true, nil
+}
+
+type recordingVotes struct{ served int }
+
+func (r *recordingVotes) ServeAction(context.Context, *bot.Action) (*bot.Message, error) {
+	r.served++
+	return nil, nil
+}
+func (r *recordingVotes) RecordsDelivery(id string) bool { return id == "poll.vote" }
+
+func TestMuxDeliveries(t *testing.T) {
+	log := &onceLog{seen: map[string]bool{}}
+	mux := &bot.Mux{Deliveries: log}
+	ran := 0
+	mux.Handle(bot.Command{Name: "/x"}, bot.HandlerFunc(func(context.Context, *bot.Request) (*bot.Message, error) {
+		ran++
+		return bot.TextMessage("ok"), nil
+	}))
+	votes := &recordingVotes{}
+	mux.HandleAction("poll.", votes)
+	ctx := context.Background()
+	for range 2 {
+		mux.ServeCommand(ctx, &bot.Request{Command: "/x", Delivery: "d1"})
+	}
+	if r := mux.ServeCommand(ctx, &bot.Request{Command: "/x", Delivery: "d1"}); !r.Repeated || r.Message != nil || ran != 1 {
+		t.Errorf("a repeated command: %+v, ran %d times; want Repeated and once", r, ran)
+	}
+	mux.ServeCommand(ctx, &bot.Request{Command: "/x"})
+	if ran != 2 {
+		t.Errorf("a request without a delivery id ran %d times in all, want 2", ran)
+	}
+	// A handler that records its own deliveries costs the log nothing.
+	calls := log.calls
+	mux.ServeAction(ctx, &bot.Action{ID: "poll.vote", Delivery: "d2"})
+	mux.ServeAction(ctx, &bot.Action{ID: "poll.vote", Delivery: "d2"})
+	if log.calls != calls || votes.served != 2 {
+		t.Errorf("poll.vote: %d log calls, served %d; want none and 2 (the handler decides)", log.calls-calls, votes.served)
+	}
+	mux.ServeAction(ctx, &bot.Action{ID: "poll.close", Delivery: "d3"})
+	if r := mux.ServeAction(ctx, &bot.Action{ID: "poll.close", Delivery: "d3"}); !r.Repeated || votes.served != 3 {
+		t.Errorf("a repeated poll.close: %+v, served %d", r, votes.served)
+	}
+	// A handler's own ErrRepeated is answered the same way.
+	mux.HandleAction("x.", bot.ActionHandlerFunc(func(context.Context, *bot.Action) (*bot.Message, error) { return nil, bot.ErrRepeated }))
+	if r := mux.ServeAction(ctx, &bot.Action{ID: "x.y"}); !r.Repeated || r.Message != nil {
+		t.Errorf("handler's ErrRepeated: %+v", r)
+	}
+}

@@ -94,6 +94,22 @@ func (ps Posters) Upload(ctx context.Context, where Where, f File) error {
 	return p.Upload(ctx, where, f)
 }
 
+// Namer is a Poster that can tell users' display names, so a live message
+// rendered long after the click that named a voter shows them as the
+// platform does. It never fails: an id it cannot name is left out of the
+// map, and the caller shows what it has.
+type Namer interface {
+	Names(ctx context.Context, where Where, ids []string) map[string]string
+}
+
+// Names implements Namer for the platform of where, when its Poster does.
+func (ps Posters) Names(ctx context.Context, where Where, ids []string) map[string]string {
+	if n, ok := ps[where.Platform].(Namer); ok {
+		return n.Names(ctx, where, ids)
+	}
+	return nil
+}
+
 // Clock tells the time. Features take one so tests can move time on.
 type Clock interface {
 	Now() time.Time

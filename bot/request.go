@@ -88,6 +88,10 @@ type Request struct {
 	Command   string // "/poll", lower case, with the slash
 	Text      string // the raw argument text after the command
 	TriggerID string // lets a handler open a form; "" where the platform gave none
+	// Delivery names this delivery of the request where the platform can
+	// deliver one twice (a retry, a replay); "" where it cannot. The Mux
+	// lets a repeated delivery take effect once.
+	Delivery string
 	// Locale is the language to answer this user in; WorkspaceLocale the
 	// language of messages everyone in the workspace sees. Both are set
 	// by the Mux.
@@ -104,6 +108,10 @@ type Action struct {
 	Ref       Ref    // the message the button sits on; zero for a form
 	TriggerID string
 	Form      Values // submitted form values; nil for a button
+	// Delivery names this delivery, as for a Request. A handler that
+	// records it itself, in the same store step as its effect, says so
+	// with DeliveryRecorder, and the Mux leaves the check to it.
+	Delivery string
 	// Locale and WorkspaceLocale are set by the Mux, as for a Request.
 	Locale          string
 	WorkspaceLocale string

@@ -41,13 +41,16 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", m.Config.Store, err)
 	}
+	// A click reads the languages from this cache, not from the store;
+	// /kring taal changes them through it.
+	settings := &bot.CachedSettings{Store: stores.Settings}
 	a := &app{
 		log:     log,
 		clock:   clock,
 		loc:     loc,
 		stores:  stores,
 		posters: bot.Posters{},
-		mux:     &bot.Mux{Settings: stores.Settings, DefaultLocale: locale, Log: log},
+		mux:     &bot.Mux{Settings: settings, DefaultLocale: locale, Log: log, Deliveries: stores.Jobs},
 		runner:  &schedule.Runner{Store: stores.Jobs, Clock: clock, Log: log},
 	}
 	settle := time.Duration(0)
@@ -56,7 +59,7 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 		settle = 2 * time.Second
 	}
 	a.stop = registerFeatures(a.mux, a.runner, features{
-		polls: stores.Polls, jobs: stores.Jobs, settings: stores.Settings,
+		polls: stores.Polls, jobs: stores.Jobs, settings: settings,
 		poster: a.posters, clock: clock, loc: loc, log: log,
 		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret, settle: settle,
 	})
