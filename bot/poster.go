@@ -120,3 +120,57 @@ type SystemClock struct{}
 
 // Now returns the current time.
 func (SystemClock) Now() time.Time { return time.Now() }
+
+var (
+	_ Roster    = Posters(nil)
+	_ Mentioner = Posters(nil)
+	_ Threader  = Posters(nil)
+	_ Deleter   = Posters(nil)
+)
+
+// Members implements Roster for the platform of where, when its Poster
+// does; otherwise the error wraps errors.ErrUnsupported.
+func (ps Posters) Members(ctx context.Context, where Where) ([]string, error) {
+	p, err := ps.pick(where.Platform)
+	if err != nil {
+		return nil, err
+	}
+	return ChannelMembers(ctx, p, where)
+}
+
+// Mention implements Mentioner for the platform of where, when its Poster
+// does; otherwise it returns "".
+func (ps Posters) Mention(ctx context.Context, where Where, userID string) string {
+	if m, ok := ps[where.Platform].(Mentioner); ok {
+		return m.Mention(ctx, where, userID)
+	}
+	return ""
+}
+
+// Reply implements Threader for the platform of root, when its Poster
+// does; otherwise the error wraps errors.ErrUnsupported.
+func (ps Posters) Reply(ctx context.Context, root Ref, m Message) (Ref, error) {
+	p, err := ps.pick(root.Platform)
+	if err != nil {
+		return Ref{}, err
+	}
+	t, ok := p.(Threader)
+	if !ok {
+		return Ref{}, unsupported(root.Platform, "reply in a thread")
+	}
+	return t.Reply(ctx, root, m)
+}
+
+// Delete implements Deleter for the platform of ref, when its Poster
+// does; otherwise the error wraps errors.ErrUnsupported.
+func (ps Posters) Delete(ctx context.Context, ref Ref) error {
+	p, err := ps.pick(ref.Platform)
+	if err != nil {
+		return err
+	}
+	d, ok := p.(Deleter)
+	if !ok {
+		return unsupported(ref.Platform, "delete a message")
+	}
+	return d.Delete(ctx, ref)
+}

@@ -7,6 +7,7 @@ package pace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -238,4 +239,72 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// The platform abilities pass through to the wrapped Poster, or report
+// errors.ErrUnsupported (Mention: "") where it lacks one, as bot.Posters
+// does. A reply and a delete change a channel as a post does, so they
+// wait for the channel's slot; listing members and writing a mention post
+// nothing and go at once.
+var (
+	_ bot.Roster    = (*Poster)(nil)
+	_ bot.Mentioner = (*Poster)(nil)
+	_ bot.Threader  = (*Poster)(nil)
+	_ bot.Deleter   = (*Poster)(nil)
+)
+
+// Members implements bot.Roster.
+func (p *Poster) Members(ctx context.Context, where bot.Where) ([]string, error) {
+	var ids []string
+	err := p.retry(ctx, func() error {
+		var err error
+		ids, err = bot.ChannelMembers(ctx, p.next, where)
+		return err
+	})
+	return ids, err
+}
+
+// Mention implements bot.Mentioner.
+func (p *Poster) Mention(ctx context.Context, where bot.Where, userID string) string {
+	if m, ok := p.next.(bot.Mentioner); ok {
+		return m.Mention(ctx, where, userID)
+	}
+	return ""
+}
+
+// Reply implements bot.Threader, waiting for the channel's next slot.
+func (p *Poster) Reply(ctx context.Context, root bot.Ref, m bot.Message) (bot.Ref, error) {
+	t, ok := p.next.(bot.Threader)
+	if !ok {
+		return bot.Ref{}, fmt.Errorf("%s cannot reply in a thread: %w", root.Platform, errors.ErrUnsupported)
+	}
+	if err := p.wait(ctx, root.Key()); err != nil {
+		return bot.Ref{}, err
+	}
+	var ref bot.Ref
+	err := p.retry(ctx, func() error {
+		var err error
+		ref, err = t.Reply(ctx, root, m)
+		return err
+	})
+	return ref, err
+}
+
+// Delete implements bot.Deleter, waiting for the channel's next slot. An
+// update of the message still waiting to be sent is dropped: it would
+// only fail on a message that is gone.
+func (p *Poster) Delete(ctx context.Context, ref bot.Ref) error {
+	d, ok := p.next.(bot.Deleter)
+	if !ok {
+		return fmt.Errorf("%s cannot delete a message: %w", ref.Platform, errors.ErrUnsupported)
+	}
+	p.mu.Lock()
+	if u := p.updates[ref.Key()+":"+ref.ID]; u != nil {
+		u.has = false
+	}
+	p.mu.Unlock()
+	if err := p.wait(ctx, ref.Key()); err != nil {
+		return err
+	}
+	return p.retry(ctx, func() error { return d.Delete(ctx, ref) })
 }

@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Abilities that not every platform has are small interfaces beside
+// Poster, the way go-joe/joe grows its Adapter: an adapter's Poster
+// implements the ones its platform offers, and a feature asks for them
+// through the functions below, which say what happens where one is
+// missing. A Poster that routes or wraps others (Posters, pace.Poster)
+// has every ability's method and answers errors.ErrUnsupported (Mention:
+// "") where the Poster behind it lacks the ability, so asserting the
+// interface on it proves nothing; the functions below handle both.
+
+// Roster is a Poster that can list who is in a channel: a feature that
+// nudges the members who have not voted yet needs it.
+type Roster interface {
+	// Members returns the user ids of the channel's members, the bot
+	// itself left out, in no particular order. Other bots the platform
+	// lists stay in.
+	Members(ctx context.Context, where Where) ([]string, error)
+}
+
+// Mentioner is a Poster that can name a user so that the platform
+// notifies them.
+type Mentioner interface {
+	// Mention returns message markup that mentions the user, to be put
+	// into a message as it is (not through Escape), or "" where the
+	// platform cannot mention this user.
+	Mention(ctx context.Context, where Where, userID string) string
+}
+
+// Threader is a Poster that can reply in a message's thread, so a
+// reminder or a decision sits under the message it is about instead of
+// scrolling the channel.
+type Threader interface {
+	// Reply posts m in the thread of root, a message posted with Post.
+	// The Ref it returns can be updated like any other.
+	Reply(ctx context.Context, root Ref, m Message) (Ref, error)
+}
+
+// Deleter is a Poster that can delete a message it posted.
+type Deleter interface {
+	// Delete removes the message. A message that is gone already (a
+	// second Delete, a message never posted) is an error.
+	Delete(ctx context.Context, ref Ref) error
+}
+
+// ChannelMembers lists the members of where through p. Where p cannot list them
+// the error wraps errors.ErrUnsupported: a feature then leaves out what
+// needs the list (a nudge to those who have not voted) rather than guess.
+func ChannelMembers(ctx context.Context, p Poster, where Where) ([]string, error) {
+	r, ok := p.(Roster)
+	if !ok {
+		return nil, unsupported(where.Platform, "list channel members")
+	}
+	return r.Members(ctx, where)
+}
+
+// MentionOf returns markup that mentions u through p, or, where the
+// platform cannot, u's name escaped: the message then names the user
+// without notifying them.
+func MentionOf(ctx context.Context, p Poster, where Where, u User) string {
+	if m, ok := p.(Mentioner); ok {
+		if s := m.Mention(ctx, where, u.ID); s != "" {
+			return s
+		}
+	}
+	return Escape(u.Label())
+}
+
+// ReplyInThread posts m in root's thread through p, or, where the platform has no
+// threads, as a new message in root's channel: the reply is then as
+// visible as any post, so m should say what it answers.
+func ReplyInThread(ctx context.Context, p Poster, root Ref, m Message) (Ref, error) {
+	if t, ok := p.(Threader); ok {
+		ref, err := t.Reply(ctx, root, m)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return ref, err
+		}
+	}
+	return p.Post(ctx, root.Where, m)
+}
+
+// DeleteMessage removes the message at ref through p, or, where the platform
+// cannot delete, replaces it with gone (a line saying it was removed), so
+// that what it said is gone either way.
+func DeleteMessage(ctx context.Context, p Poster, ref Ref, gone Message) error {
+	if d, ok := p.(Deleter); ok {
+		err := d.Delete(ctx, ref)
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return err
+		}
+	}
+	return p.Update(ctx, ref, gone)
+}
+
+// unsupported is the error of a Poster that lacks an ability.
+func unsupported(platform, what string) error {
+	return fmt.Errorf("%s cannot %s: %w", platform, what, errors.ErrUnsupported)
+}
