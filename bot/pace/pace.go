@@ -106,6 +106,18 @@ func (p *Poster) Upload(ctx context.Context, where bot.Where, f bot.File) error 
 	return p.retry(ctx, func() error { return p.next.Upload(ctx, where, f) })
 }
 
+var _ bot.Namer = (*Poster)(nil)
+
+// Names implements bot.Namer by asking the wrapped Poster, when it can
+// name users; else it names nobody. Names are no post, so they are not
+// paced.
+func (p *Poster) Names(ctx context.Context, where bot.Where, ids []string) map[string]string {
+	if n, ok := p.next.(bot.Namer); ok {
+		return n.Names(ctx, where, ids)
+	}
+	return nil
+}
+
 // Update implements bot.Poster. It records m as the message's latest state
 // and returns; a worker sends it as soon as the message's interval allows.
 // Errors are logged: the user's click has long been answered by then.
