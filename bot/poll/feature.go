@@ -15,10 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/live"
 	"github.com/kringbot/kring/bot/schedule"
 )
 
@@ -43,24 +43,15 @@ type Config struct {
 	// Locale tells a workspace's language, for work done without a request
 	// (a poll closing on time); nil means Dutch. bot.Mux.Locale fits.
 	Locale func(ctx context.Context, where bot.Where) string
-	// Settle, when above zero, renders a poll's message once more this long
-	// after its last change in this process. Several kring processes on one
-	// store each update the message, and their updates can land out of
-	// order; the settling render comes after the burst, so the state that
-	// lands last is the final one. Zero (one process) leaves it out.
-	Settle time.Duration
+	// Live keeps the poll messages up to date off the request path; nil
+	// renders each change at once, in the request (tests, the shell).
+	Live *live.Messages
 }
 
 // Feature is /poll.
 type Feature struct {
-	c Config
-
-	mu        sync.Mutex
-	rendering map[string]bool        // poll ids whose message a caller is rendering
-	dirty     map[string]bool        // changed again while rendering
-	settling  map[string]*time.Timer // pending settling renders, by poll id
-	stopped   bool
-	wg        sync.WaitGroup // settling renders under way
+	c    Config
+	stop func()
 }
 
 // New returns the poll feature.
@@ -77,31 +68,35 @@ func New(c Config) *Feature {
 	if c.NewID == nil {
 		c.NewID = newID
 	}
-	return &Feature{c: c, rendering: map[string]bool{}, dirty: map[string]bool{}, settling: map[string]*time.Timer{}}
+	f := &Feature{c: c, stop: func() {}}
+	if f.c.Live == nil {
+		f.c.Live = live.New(live.Config{Poster: c.Poster, Inline: true, Log: c.Log})
+		f.stop = f.c.Live.Close
+	}
+	return f
 }
 
-// Close stops the settling renders still pending and waits for those
-// under way. Call it before the Poster is closed.
-func (f *Feature) Close() {
-	f.mu.Lock()
-	f.stopped = true
-	for id, t := range f.settling {
-		t.Stop()
-		delete(f.settling, id)
-	}
-	f.mu.Unlock()
-	f.wg.Wait()
-}
+// Close stops what the feature started itself. Call it before the Poster
+// is closed.
+func (f *Feature) Close() { f.stop() }
 
 // Job kinds.
-const jobClose = "poll.close"
+const (
+	jobClose  = "poll.close"
+	jobNotice = "poll.notice" // a closing notice whose first post failed
+)
+
+// noticeRetry is how long a closing notice waits before another try.
+const noticeRetry = time.Minute
 
 // Register adds /poll, its buttons and its closing job.
 func (f *Feature) Register(mux *bot.Mux, runner *schedule.Runner) {
 	mux.Handle(bot.Command{Name: "/poll", Description: "poll.command.description", Hint: "poll.command.hint"}, bot.HandlerFunc(f.command))
 	mux.HandleAction("poll.", actions{f})
+	f.c.Live.Handle(liveKind, f.renderLive, runner)
 	if runner != nil {
 		runner.Handle(jobClose, f.closeJob)
+		runner.Handle(jobNotice, f.noticeJob)
 	}
 }
 
@@ -242,7 +237,7 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 			return nil, fmt.Errorf("schedule closing of poll %s: %w", p.ID, err)
 		}
 	}
-	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(f.channelLocale(ctx, req.Where, req.WorkspaceLocale)).message(p, nil))
+	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(f.channelLocale(ctx, req.Where, req.WorkspaceLocale)).message(p, NewTally(len(p.Options))))
 	if err != nil {
 		unpost()
 		return nil, fmt.Errorf("post poll %s: %w", p.ID, err)
@@ -298,86 +293,54 @@ func (f *Feature) mayManage(p *Poll, platform string, u bot.User) bool {
 	return p.Creator.ID == u.ID || f.c.Admins.Is(platform, u.ID)
 }
 
-// refresh brings the poll's message up to date with the store. Concurrent
-// calls for one poll are folded: while one caller renders, the others only
-// mark the poll dirty and return, and the rendering caller goes round once
-// more. So the last render always starts after the last change, and its
-// state is the one that lands, whatever order the clicks finished in.
-func (f *Feature) refresh(ctx context.Context, id, locale string) error {
-	err := f.renderFolded(ctx, id, locale)
-	if err == nil {
-		f.settle(id, locale)
-	}
-	return err
+// liveKind names the poll's live messages.
+const liveKind = "poll"
+
+// changed says poll id changed: its message follows off the request path.
+func (f *Feature) changed(ctx context.Context, id string) {
+	f.c.Live.Changed(ctx, liveKind, id)
 }
 
-func (f *Feature) renderFolded(ctx context.Context, id, locale string) error {
-	f.mu.Lock()
-	if f.rendering[id] {
-		f.dirty[id] = true
-		f.mu.Unlock()
-		return nil
+// renderLive renders a poll's message from its tally, in the language of
+// its workspace, naming voters as their platform does.
+func (f *Feature) renderLive(ctx context.Context, id string) (bot.Ref, bot.Message, error) {
+	p, t, err := f.c.Store.Tally(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return bot.Ref{}, bot.Message{}, live.ErrGone
 	}
-	f.rendering[id] = true
-	f.mu.Unlock()
-	for {
-		err := f.render(ctx, id, locale)
-		f.mu.Lock()
-		if err != nil || !f.dirty[id] {
-			delete(f.rendering, id)
-			delete(f.dirty, id)
-			f.mu.Unlock()
-			return err
-		}
-		f.dirty[id] = false
-		f.mu.Unlock()
-	}
-}
-
-// settle (re)arms the poll's settling render; see Config.Settle.
-func (f *Feature) settle(id, locale string) {
-	if f.c.Settle <= 0 {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.stopped {
-		return
-	}
-	if t, ok := f.settling[id]; ok && t.Stop() {
-		t.Reset(f.c.Settle)
-		return
-	}
-	f.settling[id] = time.AfterFunc(f.c.Settle, func() {
-		f.mu.Lock()
-		if f.stopped {
-			f.mu.Unlock()
-			return
-		}
-		delete(f.settling, id)
-		f.wg.Add(1)
-		f.mu.Unlock()
-		defer f.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := f.renderFolded(ctx, id, locale); err != nil && !errors.Is(err, ErrNotFound) {
-			f.c.Log.Error("settling render", "poll", id, "err", err)
-		}
-	})
-}
-
-func (f *Feature) render(ctx context.Context, id, locale string) error {
-	p, ballots, err := f.c.Store.Get(ctx, id)
 	if err != nil {
-		return fmt.Errorf("reload poll %s: %w", id, err)
+		return bot.Ref{}, bot.Message{}, fmt.Errorf("tally poll %s: %w", id, err)
 	}
 	if p.Ref.IsZero() {
-		return nil
+		return bot.Ref{}, bot.Message{}, live.ErrGone
 	}
-	if err := f.c.Poster.Update(ctx, p.Ref, f.view(locale).message(p, ballots)); err != nil {
-		return fmt.Errorf("update poll %s: %w", id, err)
+	f.displayNames(ctx, p, &t)
+	return p.Ref, f.view(f.channelLocale(ctx, p.Where, "")).message(p, t), nil
+}
+
+// displayNames shows voters by the names their platform gives them, where
+// it can tell; the names the clicks carried stand in for the rest.
+func (f *Feature) displayNames(ctx context.Context, p *Poll, t *Tally) {
+	namer, ok := f.c.Poster.(bot.Namer)
+	if !ok || p.Anonymous {
+		return
 	}
-	return nil
+	var ids []string
+	for _, o := range t.IDs {
+		ids = append(ids, o...)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	names := namer.Names(ctx, p.Where, ids)
+	for o := range t.IDs {
+		for i, id := range t.IDs[o] {
+			if n := names[id]; n != "" {
+				t.Names[o][i] = n
+			}
+		}
+	}
+	t.Sort()
 }
 
 // managed loads poll id for u to close, reopen or delete: it must be in
@@ -429,9 +392,7 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 		}
 	}
 	wsLocale = f.channelLocale(ctx, p.Where, wsLocale)
-	if err := f.refresh(ctx, p.ID, wsLocale); err != nil {
-		return nil, err
-	}
+	f.changed(ctx, p.ID)
 	if closed {
 		f.announceHandClose(ctx, p, wsLocale)
 	}
@@ -474,7 +435,7 @@ func (f *Feature) list(ctx context.Context, req *bot.Request) (*bot.Message, err
 		if p.Closed || p.Ref.IsZero() {
 			continue // closed, or never posted (kring stopped between storing and posting it)
 		}
-		_, ballots, err := f.c.Store.Get(ctx, p.ID)
+		_, t, err := f.c.Store.Tally(ctx, p.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue // deleted since the listing
 		}
@@ -482,7 +443,7 @@ func (f *Feature) list(ctx context.Context, req *bot.Request) (*bot.Message, err
 			return nil, fmt.Errorf("count poll %s: %w", p.ID, err)
 		}
 		open = append(open, p)
-		counts[p.ID] = Count(p, ballots).Voters
+		counts[p.ID] = t.Voters
 	}
 	m := f.view(req.Locale).list(open, counts)
 	return &m, nil
@@ -564,7 +525,7 @@ func (f *Feature) result(ctx context.Context, req *bot.Request, id string) (*bot
 		return nil, bot.Errorf("poll.err.result_hidden", "ID", p.ID)
 	}
 	v := f.view(req.Locale)
-	m := v.message(p, ballots)
+	m := v.message(p, Count(p, ballots))
 	blocks := slices.DeleteFunc(m.Blocks, func(b bot.Block) bool { _, ok := b.(bot.Buttons); return ok })
 	m.Blocks = append(blocks, bot.Context{Text: v.tr.S("poll.result_export", "ID", p.ID)})
 	return &m, nil
@@ -576,8 +537,13 @@ func (f *Feature) voterKey(p *Poll, userID string) string {
 	if !p.Anonymous {
 		return userID
 	}
+	return f.anonKey(p.ID, p.Where.Platform, userID)
+}
+
+// anonKey stands for a voter in anonymous poll id.
+func (f *Feature) anonKey(id, platform, userID string) string {
 	mac := hmac.New(sha256.New, []byte(f.c.Secret))
-	fmt.Fprintf(mac, "%s\x00%s\x00%s", p.ID, p.Where.Platform, userID)
+	fmt.Fprintf(mac, "%s\x00%s\x00%s", id, platform, userID)
 	return "anon:" + hex.EncodeToString(mac.Sum(nil))[:24]
 }
 
@@ -642,46 +608,36 @@ func (f *Feature) mine(ctx context.Context, where bot.Where, u bot.User, locale,
 	return f.view(locale).ownVote(p, Ballot{}), nil
 }
 
+// vote is a click on an option: one store step (Store.Click) and the
+// answer. The message follows off the request path.
 func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, error) {
 	id, idx, ok := strings.Cut(act.Value, ":")
 	option, err := strconv.Atoi(idx)
 	if !ok || err != nil {
 		return nil, bot.Errorf("kring.unknown_action")
 	}
-	p, _, err := f.get(ctx, act.Where, id, false)
-	if err != nil {
-		return nil, err
-	}
-	if p.Ref.IsZero() && !act.Ref.IsZero() {
-		// Posted, but its message id was never recorded (the store failed
-		// right after posting): the click tells where it is.
-		if err := f.c.Store.SetRef(ctx, p.ID, act.Ref); err != nil {
-			return nil, fmt.Errorf("record message of poll %s: %w", p.ID, err)
-		}
-	}
-	name := act.User.Label()
-	if p.Anonymous {
-		name = ""
-	}
-	b, err := f.c.Store.Vote(ctx, p.ID, f.voterKey(p, act.User.ID), name, option)
+	c, err := f.c.Store.Click(ctx, Click{
+		Poll: id, Channel: act.Where, Voter: act.User.ID, AnonKey: f.anonKey(id, act.Platform, act.User.ID),
+		Name: act.User.Label(), Option: option, Delivery: act.Delivery, Ref: act.Ref,
+	})
 	switch {
+	case errors.Is(err, bot.ErrRepeated):
+		return nil, err
 	case errors.Is(err, ErrClosed):
 		return nil, bot.Errorf("poll.err.closed")
 	case errors.Is(err, ErrNoSuchOption):
 		return nil, bot.Errorf("kring.unknown_action")
 	case errors.Is(err, ErrVoteLimit):
-		return nil, bot.Errorf("poll.err.vote_limit", "Max", p.MaxVotes)
+		return nil, bot.Errorf("poll.err.vote_limit", "Max", c.MaxVotes)
 	case errors.Is(err, ErrNotFound):
-		return nil, bot.Errorf("poll.err.not_found", "ID", p.ID)
+		return nil, bot.Errorf("poll.err.not_found", "ID", bot.Escape(id))
 	case err != nil:
-		return nil, fmt.Errorf("vote on poll %s: %w", p.ID, err)
-	}
-	if err := f.refresh(ctx, p.ID, f.channelLocale(ctx, p.Where, act.WorkspaceLocale)); err != nil {
 		return nil, err
 	}
-	if p.Anonymous || p.Hidden {
+	f.changed(ctx, id)
+	if c.Poll != nil {
 		// The message does not show this voter's choice, so tell them.
-		return f.view(act.Locale).ownVote(p, b), nil
+		return f.view(act.Locale).ownVote(c.Poll, c.Ballot), nil
 	}
 	return nil, nil
 }
@@ -743,9 +699,7 @@ func (f *Feature) addOption(ctx context.Context, act *bot.Action) (*bot.Message,
 	case err != nil:
 		return nil, fmt.Errorf("add option to poll %s: %w", p.ID, err)
 	}
-	if err := f.refresh(ctx, p.ID, f.channelLocale(ctx, p.Where, act.WorkspaceLocale)); err != nil {
-		return nil, err
-	}
+	f.changed(ctx, p.ID)
 	return bot.TextMessage(bot.T(act.Locale).S("poll.option_added", "Option", bot.Escape(label))), nil
 }
 
@@ -772,9 +726,7 @@ func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
 		p.Closed, p.ClosedAt = true, f.c.Clock.Now()
 	}
 	locale := f.channelLocale(ctx, p.Where, "")
-	if err := f.refresh(ctx, id, locale); err != nil {
-		return err
-	}
+	f.changed(ctx, id)
 	return f.announceClosed(ctx, p, locale, j.Key()+":notice")
 }
 
@@ -795,7 +747,10 @@ func (f *Feature) announceHandClose(ctx context.Context, p *Poll, locale string)
 }
 
 // announceClosed posts the closing notice of p in its channel in locale,
-// once for key.
+// once for key: a run that crashed between recording key and posting
+// leaves the notice out rather than post it twice. A post the platform
+// refuses is tried again by a notice job of its own, under a key of its
+// own, a minute later, until it goes out.
 func (f *Feature) announceClosed(ctx context.Context, p *Poll, locale, key string) error {
 	if f.c.Jobs != nil {
 		first, err := f.c.Jobs.Once(ctx, key, 7*24*time.Hour)
@@ -804,17 +759,42 @@ func (f *Feature) announceClosed(ctx context.Context, p *Poll, locale, key strin
 		}
 	}
 	// Count after closing, so a vote that landed just before it is in.
-	_, ballots, err := f.c.Store.Get(ctx, p.ID)
+	_, t, err := f.c.Store.Tally(ctx, p.ID)
 	if err != nil {
 		return fmt.Errorf("count closed poll %s: %w", p.ID, err)
 	}
-	t := Count(p, ballots)
 	tr := bot.T(locale)
 	text := tr.S("poll.closed_notice", "Question", bot.Escape(p.Question), "Voters", votersText(tr, t.Voters, true))
-	if _, err := f.c.Poster.Post(ctx, p.Where, *bot.TextMessage(text)); err != nil {
-		return fmt.Errorf("announce closed poll %s: %w", p.ID, err)
+	_, err = f.c.Poster.Post(ctx, p.Where, *bot.TextMessage(text))
+	if err == nil || f.c.Jobs == nil {
+		if err != nil {
+			return fmt.Errorf("announce closed poll %s: %w", p.ID, err)
+		}
+		return nil
+	}
+	f.c.Log.Warn("closing notice not posted; trying again in a minute", "poll", p.ID, "err", err)
+	retry := schedule.Job{ID: jobNotice + ":" + p.ID, Kind: jobNotice, Due: f.c.Clock.Now().Add(noticeRetry), Payload: []byte(p.ID)}
+	if perr := f.c.Jobs.Put(ctx, retry); perr != nil {
+		return fmt.Errorf("announce closed poll %s: %w (and scheduling another try: %v)", p.ID, err, perr)
 	}
 	return nil
+}
+
+// noticeJob tries a closing notice again, unless the poll was reopened
+// or deleted since.
+func (f *Feature) noticeJob(ctx context.Context, j schedule.Job) error {
+	id := string(j.Payload)
+	p, err := f.c.Store.Poll(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("notice job: get poll %s: %w", id, err)
+	}
+	if !p.Closed {
+		return nil
+	}
+	return f.announceClosed(ctx, p, f.channelLocale(ctx, p.Where, ""), j.Key())
 }
 
 // channelLocale is the language of what everyone in where reads (a poll's

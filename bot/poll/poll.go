@@ -55,6 +55,39 @@ type Ballot struct {
 	Options []int `json:"options"`
 }
 
+// Click is a click on a vote button, all a Store needs to apply it.
+type Click struct {
+	Poll     string    // the poll's id
+	Channel  bot.Where // where the click came from; a poll kept elsewhere is ErrNotFound
+	Voter    string    // the user id: a named poll stores the ballot under it
+	AnonKey  string    // what stands for the voter in an anonymous poll
+	Name     string    // the voter's name as the click carried it; a named poll keeps it
+	Option   int
+	Delivery string  // "" or the delivery's key: a repeat changes nothing
+	Ref      bot.Ref // the message clicked: recorded if the poll has none yet
+}
+
+// Clicked is what a click did.
+type Clicked struct {
+	Ballot Ballot // the voter's ballot after the click
+	// Poll is the poll without its ballots, but only when the message does
+	// not show the voter's choice (an anonymous or hidden poll): the click
+	// is then answered with their own vote, which needs the labels.
+	Poll *Poll
+	// MaxVotes is the votes each person has, set with ErrVoteLimit so the
+	// refusal can say how many.
+	MaxVotes int
+}
+
+// NamesKept is how many voters of each option a Tally names: the first
+// ones, in the order they voted. The message shows them and counts the
+// rest.
+const NamesKept = 10
+
+// ClickDeliveryTTL is how long a store remembers a click's delivery:
+// longer than Slack's five-minute signature window and its retries.
+const ClickDeliveryTTL = 10 * time.Minute
+
 // Errors the store returns; the handlers turn them into replies.
 var (
 	ErrNotFound      = errors.New("poll not found")
@@ -103,12 +136,21 @@ type Store interface {
 	// Poll returns a poll without its ballots, or ErrNotFound: what a click
 	// needs to know before it votes, without reading every ballot.
 	Poll(ctx context.Context, id string) (*Poll, error)
-	// Vote applies Poll.Toggle for voter clicking option, atomically with
-	// respect to every other call on the same poll, and returns the voter's
-	// ballot after it (Options empty when their last vote was taken back:
-	// the ballot is then removed). name is stored with the ballot.
-	// Errors: ErrNotFound, ErrClosed, ErrNoSuchOption, ErrVoteLimit.
-	Vote(ctx context.Context, id, voter, name string, option int) (Ballot, error)
+	// Click applies a click on a vote button in one atomic step, which is
+	// the whole of a click's work in the store: it checks that the poll is
+	// in the click's channel (else ErrNotFound), records c.Delivery (a
+	// delivery seen before changes nothing: bot.ErrRepeated), applies
+	// Poll.Toggle to the voter's ballot (stored under c.AnonKey in an
+	// anonymous poll, else under c.Voter with c.Name) and keeps the poll's
+	// Tally in step. It returns the ballot after the click (Options empty
+	// when the last vote was taken back: the ballot is then removed).
+	// Errors: ErrNotFound, ErrClosed, ErrNoSuchOption, ErrVoteLimit,
+	// bot.ErrRepeated.
+	Click(ctx context.Context, c Click) (Clicked, error)
+	// Tally returns a poll without its ballots and its tally, with the
+	// first NamesKept voters of each option named. Its cost does not grow
+	// with the number of voters. ErrNotFound.
+	Tally(ctx context.Context, id string) (*Poll, Tally, error)
 	// AddOption appends an option atomically and returns its index.
 	// Errors: ErrNotFound, ErrClosed, ErrTooManyOption (at MaxOptions),
 	// ErrDuplicate (a label equal to an existing one, ignoring case and

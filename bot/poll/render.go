@@ -10,17 +10,56 @@ import (
 	"github.com/kringbot/kring/bot"
 )
 
-// Tally is a poll's count: per option its votes and voters' names, and how
-// many people voted in all.
+// Tally is a poll's count: per option its votes and the names of (some
+// of) its voters, and how many people voted in all. A store keeps one in
+// step with the ballots (Store.Tally), so a message is rendered without
+// reading every ballot; Count computes one from the ballots.
 type Tally struct {
 	Counts []int
-	Names  [][]string // per option, sorted; empty in an anonymous poll
+	Names  [][]string // per option, the voters shown by name; empty in an anonymous poll
+	IDs    [][]string // the user ids behind Names, for the platform's display names
 	Voters int
 }
 
-// Count tallies ballots for p.
+// NewTally returns an empty tally of n options.
+func NewTally(n int) Tally {
+	return Tally{Counts: make([]int, n), Names: make([][]string, n), IDs: make([][]string, n)}
+}
+
+// Named adds voters ids of option o, by the names the store kept for them
+// (an id without a name is shown as the id).
+func (t *Tally) Named(o int, ids []string, names map[string]string) {
+	for _, id := range ids {
+		name := names[id]
+		if name == "" {
+			name = id
+		}
+		t.Names[o] = append(t.Names[o], name)
+		t.IDs[o] = append(t.IDs[o], id)
+	}
+}
+
+// Sort orders each option's names alphabetically, ignoring case.
+func (t *Tally) Sort() {
+	for o := range t.Names {
+		idx := make([]int, len(t.Names[o]))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int {
+			return strings.Compare(strings.ToLower(t.Names[o][a]), strings.ToLower(t.Names[o][b]))
+		})
+		names, ids := make([]string, len(idx)), make([]string, len(idx))
+		for i, j := range idx {
+			names[i], ids[i] = t.Names[o][j], t.IDs[o][j]
+		}
+		t.Names[o], t.IDs[o] = names, ids
+	}
+}
+
+// Count tallies ballots for p, naming every voter.
 func Count(p *Poll, ballots []Ballot) Tally {
-	t := Tally{Counts: make([]int, len(p.Options)), Names: make([][]string, len(p.Options))}
+	t := NewTally(len(p.Options))
 	for _, b := range ballots {
 		if len(b.Options) == 0 {
 			continue
@@ -32,17 +71,11 @@ func Count(p *Poll, ballots []Ballot) Tally {
 			}
 			t.Counts[o]++
 			if !p.Anonymous {
-				name := b.Name
-				if name == "" {
-					name = b.Voter
-				}
-				t.Names[o] = append(t.Names[o], name)
+				t.Named(o, []string{b.Voter}, map[string]string{b.Voter: b.Name})
 			}
 		}
 	}
-	for _, n := range t.Names {
-		slices.SortFunc(n, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	}
+	t.Sort()
 	return t
 }
 
@@ -76,10 +109,9 @@ type view struct {
 	now time.Time
 }
 
-// message renders the poll as it appears in the channel.
-func (v view) message(p *Poll, ballots []Ballot) bot.Message {
+// message renders the poll as it appears in the channel, with its tally.
+func (v view) message(p *Poll, t Tally) bot.Message {
 	tr := v.tr
-	t := Count(p, ballots)
 	q := bot.Escape(p.Question)
 	head := tr.S("poll.header", "Question", q)
 	if p.Closed {
@@ -100,7 +132,7 @@ func (v view) message(p *Poll, ballots []Ballot) bot.Message {
 			}
 			line += "\n" + tr.N("poll.option_result", t.Counts[i], "Bar", bar(t.Percent(i)), "Percent", t.Percent(i))
 			if names := t.Names[i]; len(names) > 0 {
-				line += "\n" + v.names(names)
+				line += "\n" + v.names(names, t.Counts[i])
 			}
 		}
 		lines = append(lines, line)
@@ -144,8 +176,9 @@ func (v view) message(p *Poll, ballots []Ballot) bot.Message {
 	return bot.Message{Text: bot.PlainText(head) + " — " + votersText(tr, t.Voters, p.Closed), Blocks: blocks}
 }
 
-// names lists voters, the first few by name and the rest as a number.
-func (v view) names(names []string) string {
+// names lists an option's voters, the first few by name and the rest (of
+// votes in all) as a number.
+func (v view) names(names []string, votes int) string {
 	shown := names
 	if len(shown) > namesShown {
 		shown = shown[:namesShown]
@@ -155,7 +188,7 @@ func (v view) names(names []string) string {
 		esc[i] = bot.Escape(n)
 	}
 	s := "_" + strings.Join(esc, ", ") + "_"
-	if rest := len(names) - len(shown); rest > 0 {
+	if rest := max(votes, len(names)) - len(shown); rest > 0 {
 		s += " " + v.tr.N("poll.names_more", rest)
 	}
 	return s

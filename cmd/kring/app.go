@@ -8,6 +8,7 @@ import (
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/kring"
+	"github.com/kringbot/kring/bot/live"
 	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage"
@@ -53,16 +54,18 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 		mux:     &bot.Mux{Settings: settings, DefaultLocale: locale, Log: log, Deliveries: stores.Jobs},
 		runner:  &schedule.Runner{Store: stores.Jobs, Clock: clock, Log: log},
 	}
-	settle := time.Duration(0)
-	if serving && stores.Backend() == "redis" {
-		// Several kring serve processes may share Redis; see poll.Config.Settle.
-		settle = 2 * time.Second
-	}
-	a.stop = registerFeatures(a.mux, a.runner, features{
+	// kring serve renders live messages off the request path, durably; the
+	// shell renders each change at once, so its transcript reads in order.
+	lv := live.New(live.Config{Poster: a.posters, Jobs: stores.Jobs, Inline: !serving, Clock: clock, Log: log})
+	stop := registerFeatures(a.mux, a.runner, features{
 		polls: stores.Polls, jobs: stores.Jobs, settings: settings,
 		poster: a.posters, clock: clock, loc: loc, log: log,
-		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret, settle: settle,
+		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret, live: lv,
 	})
+	a.stop = func() {
+		stop()
+		lv.Close() // the final renders go out before the platforms close
+	}
 	return a, nil
 }
 
@@ -77,7 +80,7 @@ type features struct {
 	log      *slog.Logger
 	admins   bot.Admins
 	secret   string
-	settle   time.Duration
+	live     *live.Messages // nil: each feature renders in the request
 }
 
 // registerFeatures puts every feature's commands and actions on mux and
@@ -87,7 +90,7 @@ type features struct {
 func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) (stop func()) {
 	polls := poll.New(poll.Config{
 		Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
-		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Settle: f.settle,
+		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Live: f.live,
 	})
 	polls.Register(mux, runner)
 	kring.New(f.settings, mux, f.admins).Register(mux)

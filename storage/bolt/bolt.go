@@ -35,6 +35,7 @@ const lockTimeout = 2 * time.Second
 var (
 	bucketPolls     = []byte("polls")      // poll id → poll JSON
 	bucketVotes     = []byte("votes")      // poll id → bucket of voter → ballot JSON
+	bucketTally     = []byte("poll_tally") // poll id → tally JSON (see polltally.go)
 	bucketPollIndex = []byte("poll_index") // channel key → bucket of created+id → id
 	bucketJobs      = []byte("jobs")       // job id → jobRecord JSON
 	bucketDue       = []byte("jobs_due")   // due+id → id, in due order
@@ -45,7 +46,7 @@ var (
 )
 
 // buckets are the top-level buckets Open creates.
-var buckets = [][]byte{bucketPolls, bucketVotes, bucketPollIndex, bucketJobs, bucketDue, bucketOnce, bucketOnceExp, bucketSettings, bucketHealth}
+var buckets = [][]byte{bucketPolls, bucketVotes, bucketTally, bucketPollIndex, bucketJobs, bucketDue, bucketOnce, bucketOnceExp, bucketSettings, bucketHealth}
 
 // DB is an open kring bbolt file.
 type DB struct {

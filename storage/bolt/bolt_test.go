@@ -29,6 +29,7 @@ func open(t testing.TB) *bolt.DB {
 
 func TestPolls(t *testing.T) {
 	storagetest.TestPolls(t, func(t *testing.T) poll.Store { return open(t).Polls() })
+	storagetest.TestClicks(t, func(t *testing.T) poll.Store { return open(t).Polls() })
 }
 
 func TestJobs(t *testing.T) {

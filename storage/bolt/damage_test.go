@@ -14,6 +14,7 @@ import (
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/storage/bolt"
+	"github.com/kringbot/kring/storage/storagetest"
 )
 
 // pollCount polls, each with a long question, fill many pages, so a
@@ -41,7 +42,7 @@ func writeValidDB(t *testing.T) string {
 		if err := db.Polls().Create(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Polls().Vote(ctx, p.ID, "U1", "Cor", 0); err != nil {
+		if _, err := storagetest.Vote(ctx, db.Polls(), p.ID, "U1", "Cor", 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -129,80 +129,6 @@ func (s *Polls) Poll(ctx context.Context, id string) (*poll.Poll, error) {
 	return p, nil
 }
 
-// Vote applies poll.Toggle in one write transaction. When other votes are
-// under way it joins their batch (one commit for all); a lone vote commits
-// at once rather than wait for company.
-func (s *Polls) Vote(ctx context.Context, id, voter, name string, option int) (poll.Ballot, error) {
-	if err := ctx.Err(); err != nil {
-		return poll.Ballot{}, err
-	}
-	// A batched fn may run more than once (when another fn in its batch
-	// fails, the batch is retried), so it sets its outcome afresh on every
-	// run. A refusal is no failure of the transaction: it goes out through
-	// refusal, since returning it would roll back everyone's votes.
-	var (
-		ballot  poll.Ballot
-		refusal error
-	)
-	fn := func(tx *bbolt.Tx) error {
-		ballot, refusal = poll.Ballot{}, nil
-		p, err := getPoll(tx, id)
-		if errors.Is(err, poll.ErrNotFound) {
-			refusal = err
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		votes, err := tx.Bucket(bucketVotes).CreateBucketIfNotExists([]byte(id))
-		if err != nil {
-			return fmt.Errorf("ballot bucket: %w", err)
-		}
-		key := []byte(voter)
-		var current poll.Ballot
-		if v := votes.Get(key); v != nil {
-			if err := json.Unmarshal(v, &current); err != nil {
-				return fmt.Errorf("decode ballot of %s: %w", voter, err)
-			}
-		}
-		choices, err := p.Toggle(current.Options, option)
-		if err != nil {
-			refusal = err
-			return nil
-		}
-		b := poll.Ballot{Voter: voter, Name: name, Options: choices}
-		if len(choices) == 0 {
-			if err := votes.Delete(key); err != nil {
-				return fmt.Errorf("remove ballot of %s: %w", voter, err)
-			}
-		} else {
-			v, err := json.Marshal(b)
-			if err != nil {
-				return fmt.Errorf("encode ballot: %w", err)
-			}
-			if err := votes.Put(key, v); err != nil {
-				return fmt.Errorf("store ballot of %s: %w", voter, err)
-			}
-		}
-		ballot = b
-		return nil
-	}
-	var err error
-	if s.d.votesInFlight.Add(1) > 1 {
-		err = s.d.batch(fn)
-	} else {
-		err = s.d.update(fn)
-	}
-	s.d.votesInFlight.Add(-1)
-	if err == nil {
-		err = refusal
-	}
-	if err != nil {
-		return poll.Ballot{}, fmt.Errorf("vote on poll %s: %w", id, err)
-	}
-	return ballot, nil
-}
-
 // sameLabel reports whether two option labels count as one.
 func sameLabel(a, b string) bool {
 	return poll.FoldLabel(a) == poll.FoldLabel(b)
@@ -291,6 +217,9 @@ func (s *Polls) Delete(ctx context.Context, id string) error {
 		}
 		if err := tx.Bucket(bucketVotes).DeleteBucket([]byte(id)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return fmt.Errorf("remove ballots: %w", err)
+		}
+		if err := tx.Bucket(bucketTally).Delete([]byte(id)); err != nil {
+			return fmt.Errorf("remove tally: %w", err)
 		}
 		if idx := tx.Bucket(bucketPollIndex).Bucket([]byte(p.Where.Key())); idx != nil {
 			if err := idx.Delete(indexKey(p)); err != nil {

@@ -47,7 +47,7 @@ func TestBytesPerVote(t *testing.T) {
 			if c.anonymous {
 				voter, name = fmt.Sprintf("%032x", i*7919), ""
 			}
-			if _, err := polls.Vote(t.Context(), storagetest.BenchPollID, voter, name, i%5); err != nil {
+			if _, err := storagetest.Vote(t.Context(), polls, storagetest.BenchPollID, voter, name, i%5); err != nil {
 				t.Fatal(err)
 			}
 		}

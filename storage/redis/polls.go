@@ -31,13 +31,15 @@ import (
 //	channel    where.Key(), to find the index entry on Delete
 //
 // Its ballots are a second HASH, voter → {"name":..., "options":[...]},
-// in the same Cluster slot, so a Lua script sees both.
+// and its tally a third (see clickScript), all in the same Cluster slot,
+// so a Lua script sees them together.
 type Polls struct{ s *Store }
 
 var _ poll.Store = (*Polls)(nil)
 
 func (s *Store) pollKey(id string) string  { return s.prefix + "poll:{" + id + "}" }
 func (s *Store) votesKey(id string) string { return s.pollKey(id) + ":votes" }
+func (s *Store) tallyKey(id string) string { return s.pollKey(id) + ":tally" }
 func (s *Store) channelKey(where string) string {
 	return s.prefix + "channel:{" + where + "}:polls"
 }
@@ -50,57 +52,18 @@ var refusals = map[string]error{
 	"limit":     poll.ErrVoteLimit,
 	"too_many":  poll.ErrTooManyOption,
 	"duplicate": poll.ErrDuplicate,
+	"repeated":  bot.ErrRepeated,
 }
 
-// createScript stores a poll unless its id is taken. It clears any ballots
-// a half-finished Delete may have left under the id.
+// createScript stores a poll unless its id is taken, with an empty
+// tally. It clears any ballots a half-finished Delete may have left under
+// the id. KEYS: poll, votes, tally.
 var createScript = goredis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('HSET', KEYS[3], 'voters', 0)
 return 1
-`)
-
-// voteScript is poll.Toggle in Lua; storagetest checks that both agree.
-// KEYS: poll, votes. ARGV: voter, name, option.
-var voteScript = goredis.NewScript(`
-local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes')
-if not f[2] then return {'not_found'} end
-if f[1] == '1' then return {'closed'} end
-local option = tonumber(ARGV[3])
-if option < 0 or option >= tonumber(f[2]) then return {'no_option'} end
-local max = tonumber(f[3])
-if max < 1 then max = 1 end
-local current = {}
-local raw = redis.call('HGET', KEYS[2], ARGV[1])
-if raw then current = cjson.decode(raw)['options'] end
-local chosen = nil
-for i, v in ipairs(current) do
-  if v == option then chosen = i break end
-end
-local after = {}
-if chosen then
-  for i, v in ipairs(current) do
-    if i ~= chosen then after[#after + 1] = v end
-  end
-elseif #current < max then
-  for i, v in ipairs(current) do after[i] = v end
-  after[#after + 1] = option
-elseif max == 1 then
-  after = {option}
-else
-  return {'limit'}
-end
-if #after == 0 then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-else
-  local name = ''
-  if ARGV[2] ~= '' then name = '"name":' .. cjson.encode(ARGV[2]) .. ',' end
-  redis.call('HSET', KEYS[2], ARGV[1], '{' .. name .. '"options":[' .. table.concat(after, ',') .. ']}')
-end
-local reply = {'ok'}
-for _, v in ipairs(after) do reply[#reply + 1] = v end
-return reply
 `)
 
 // addOptionScript appends an option. The JSON arrays are extended as
@@ -137,7 +100,7 @@ return 1
 var deleteScript = goredis.NewScript(`
 local channel = redis.call('HGET', KEYS[1], 'channel')
 if not channel then return false end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return channel
 `)
 
@@ -199,7 +162,7 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 		return fmt.Errorf("encode message ref: %w", err)
 	}
 	s := p.s
-	created, err := createScript.Run(ctx, s.c, []string{s.pollKey(pl.ID), s.votesKey(pl.ID)},
+	created, err := createScript.Run(ctx, s.c, []string{s.pollKey(pl.ID), s.votesKey(pl.ID), s.tallyKey(pl.ID)},
 		"poll", baseJSON,
 		"options", optionsJSON,
 		"labels", labelsJSON,
@@ -209,6 +172,8 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 		"closed_at", timeField(pl.ClosedAt),
 		"ref", ref,
 		"channel", pl.Where.Key(),
+		"anonymous", boolField(pl.Anonymous),
+		"hidden", boolField(pl.Hidden),
 	).Int()
 	if err != nil {
 		return err
@@ -220,7 +185,7 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 	// If indexing fails, the poll is taken back so a retry starts clean.
 	err = s.c.ZAdd(ctx, s.channelKey(pl.Where.Key()), goredis.Z{Score: float64(pl.Created.UnixMilli()), Member: pl.ID}).Err()
 	if err != nil {
-		if derr := s.c.Del(ctx, s.pollKey(pl.ID), s.votesKey(pl.ID)).Err(); derr != nil {
+		if derr := s.c.Del(ctx, s.pollKey(pl.ID), s.votesKey(pl.ID), s.tallyKey(pl.ID)).Err(); derr != nil {
 			return fmt.Errorf("index poll: %w (and removing it again: %v)", err, derr)
 		}
 		return fmt.Errorf("index poll: %w", err)
@@ -308,27 +273,6 @@ func (p *Polls) Poll(ctx context.Context, id string) (*poll.Poll, error) {
 	return pl, nil
 }
 
-// Vote runs voteScript, which applies poll.Toggle atomically.
-func (p *Polls) Vote(ctx context.Context, id, voter, name string, option int) (poll.Ballot, error) {
-	s := p.s
-	reply, err := voteScript.Run(ctx, s.c, []string{s.pollKey(id), s.votesKey(id)}, voter, name, option).Slice()
-	if err == nil {
-		err = refusal(reply)
-	}
-	if err != nil {
-		return poll.Ballot{}, fmt.Errorf("vote on poll %s: %w", id, err)
-	}
-	b := poll.Ballot{Voter: voter, Name: name, Options: make([]int, 0, len(reply)-1)}
-	for _, v := range reply[1:] {
-		n, ok := v.(int64)
-		if !ok {
-			return poll.Ballot{}, fmt.Errorf("vote on poll %s: script returned %T for an option", id, v)
-		}
-		b.Options = append(b.Options, int(n))
-	}
-	return b, nil
-}
-
 // refusal reads a script's status, the first element of its reply.
 func refusal(reply []any) error {
 	if len(reply) == 0 {
@@ -410,7 +354,7 @@ func (p *Polls) SetClosed(ctx context.Context, id string, closed bool, at time.T
 // Delete removes the poll and its ballots, then its index entry.
 func (p *Polls) Delete(ctx context.Context, id string) error {
 	s := p.s
-	channel, err := deleteScript.Run(ctx, s.c, []string{s.pollKey(id), s.votesKey(id)}).Text()
+	channel, err := deleteScript.Run(ctx, s.c, []string{s.pollKey(id), s.votesKey(id), s.tallyKey(id)}).Text()
 	if errors.Is(err, goredis.Nil) {
 		err = poll.ErrNotFound
 	}

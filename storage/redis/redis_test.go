@@ -91,6 +91,7 @@ func removeKeys(t testing.TB, c goredis.UniversalClient, prefix string) {
 func TestPolls(t *testing.T) {
 	requireRedis(t)
 	storagetest.TestPolls(t, func(t *testing.T) poll.Store { return newStore(t).Polls() })
+	storagetest.TestClicks(t, func(t *testing.T) poll.Store { return newStore(t).Polls() })
 }
 
 func TestJobs(t *testing.T) {
@@ -296,7 +297,7 @@ func storeErrors(ctx context.Context, s *Store) map[string]error {
 	errs["Ping"] = s.Ping(ctx)
 	errs["Create"] = polls.Create(ctx, &poll.Poll{ID: "p2", Where: where, MaxVotes: 1, Created: now, Options: []poll.Option{{Label: "A"}, {Label: "B"}}})
 	_, _, errs["Get"] = polls.Get(ctx, "p1")
-	_, errs["Vote"] = polls.Vote(ctx, "p1", "U9", "Cor", 0)
+	_, errs["Vote"] = storagetest.Vote(ctx, polls, "p1", "U9", "Cor", 0)
 	_, errs["AddOption"] = polls.AddOption(ctx, "p1", poll.Option{Label: "C"})
 	errs["SetRef"] = polls.SetRef(ctx, "p1", bot.Ref{Where: where, ID: "m"})
 	errs["SetClosed"] = polls.SetClosed(ctx, "p1", true, now)
@@ -365,7 +366,7 @@ func TestRedisGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, voter := range []string{"U1", "U2", "U3"} {
-		if _, err := s.Polls().Vote(ctx, "p1", voter, voter, 1); err != nil {
+		if _, err := storagetest.Vote(ctx, s.Polls(), "p1", voter, voter, 1); err != nil {
 			t.Fatal(err)
 		}
 	}

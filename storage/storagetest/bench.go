@@ -34,7 +34,7 @@ func BenchmarkVote(b *testing.B, s poll.Store) int {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := s.Vote(ctx, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", i%5); err != nil {
+		if _, err := Vote(ctx, s, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", i%5); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -53,7 +53,7 @@ func BenchmarkVoteParallel(b *testing.B, s poll.Store) int {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			if _, err := s.Vote(ctx, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", int(i%5)); err != nil {
+			if _, err := Vote(ctx, s, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", int(i%5)); err != nil {
 				b.Error(err)
 				return
 			}

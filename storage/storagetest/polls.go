@@ -71,7 +71,7 @@ func mustGet(t *testing.T, s poll.Store, id string) (*poll.Poll, []poll.Ballot) 
 
 func mustVote(t *testing.T, s poll.Store, id, voter string, option int) poll.Ballot {
 	t.Helper()
-	b, err := s.Vote(t.Context(), id, voter, "Name of "+voter, option)
+	b, err := Vote(t.Context(), s, id, voter, "Name of "+voter, option)
 	if err != nil {
 		t.Fatalf("Vote(%s, %s, %d): %v", id, voter, option, err)
 	}
@@ -118,7 +118,7 @@ func testCreateGet(t *testing.T, s poll.Store) {
 	if len(ballots) != 0 {
 		t.Errorf("new poll has ballots %v", ballots)
 	}
-	if _, err := s.Vote(t.Context(), "p1", "U1", "An", 0); err != nil {
+	if _, err := Vote(t.Context(), s, "p1", "U1", "An", 0); err != nil {
 		t.Fatal(err)
 	}
 	alone, err := s.Poll(t.Context(), "p1")
@@ -149,7 +149,7 @@ func testMissingPoll(t *testing.T, s poll.Store) {
 	calls := map[string]func() error{
 		"Get":       func() error { _, _, err := s.Get(ctx, "nope"); return err },
 		"Poll":      func() error { _, err := s.Poll(ctx, "nope"); return err },
-		"Vote":      func() error { _, err := s.Vote(ctx, "nope", "U1", "An", 0); return err },
+		"Vote":      func() error { _, err := Vote(ctx, s, "nope", "U1", "An", 0); return err },
 		"AddOption": func() error { _, err := s.AddOption(ctx, "nope", poll.Option{Label: "X"}); return err },
 		"SetRef": func() error {
 			return s.SetRef(ctx, "nope", bot.Ref{Where: channelA, ID: "m1"})
@@ -181,7 +181,7 @@ func testBallotsRoundTrip(t *testing.T, s poll.Store) {
 		{"U3", "", 1}, {"U1", "Anne de Vries", 3}, // the latest name is kept
 	}
 	for _, v := range votes {
-		if _, err := s.Vote(ctx, "p1", v.voter, v.name, v.option); err != nil {
+		if _, err := Vote(ctx, s, "p1", v.voter, v.name, v.option); err != nil {
 			t.Fatalf("Vote(%s, %d): %v", v.voter, v.option, err)
 		}
 	}
@@ -259,7 +259,7 @@ func testToggle(t *testing.T, newStore func(t *testing.T) poll.Store) {
 					t.Fatalf("click %d: the case disagrees with poll.Toggle (%v, %v)", i, ruleNext, ruleErr)
 				}
 				rule = ruleNext
-				b, err := s.Vote(t.Context(), "p1", "U1", "Anne", k.option)
+				b, err := Vote(t.Context(), s, "p1", "U1", "Anne", k.option)
 				if !errors.Is(err, k.err) {
 					t.Fatalf("click %d on option %d: error %v, want %v", i, k.option, err, k.err)
 				}
@@ -309,10 +309,10 @@ func testCloseReopen(t *testing.T, s poll.Store) {
 	if len(ballots) != 2 {
 		t.Errorf("closing dropped ballots: %s", asJSON(ballots))
 	}
-	if _, err := s.Vote(ctx, "p1", "U3", "Cor", 0); !errors.Is(err, poll.ErrClosed) {
+	if _, err := Vote(ctx, s, "p1", "U3", "Cor", 0); !errors.Is(err, poll.ErrClosed) {
 		t.Errorf("new vote on a closed poll: %v, want ErrClosed", err)
 	}
-	if _, err := s.Vote(ctx, "p1", "U1", "Anne", 0); !errors.Is(err, poll.ErrClosed) {
+	if _, err := Vote(ctx, s, "p1", "U1", "Anne", 0); !errors.Is(err, poll.ErrClosed) {
 		t.Errorf("take-back on a closed poll: %v, want ErrClosed", err)
 	}
 	if _, err := s.AddOption(ctx, "p1", poll.Option{Label: "Pannenkoeken"}); !errors.Is(err, poll.ErrClosed) {
@@ -432,7 +432,7 @@ func testDelete(t *testing.T, s poll.Store) {
 	if _, _, err := s.Get(ctx, "p1"); !errors.Is(err, poll.ErrNotFound) {
 		t.Errorf("Get after Delete: %v, want ErrNotFound", err)
 	}
-	if _, err := s.Vote(ctx, "p1", "U2", "Bram", 0); !errors.Is(err, poll.ErrNotFound) {
+	if _, err := Vote(ctx, s, "p1", "U2", "Bram", 0); !errors.Is(err, poll.ErrNotFound) {
 		t.Errorf("Vote after Delete: %v, want ErrNotFound", err)
 	}
 	if err := s.Delete(ctx, "p1"); !errors.Is(err, poll.ErrNotFound) {
@@ -519,7 +519,7 @@ func testConcurrentVotes(t *testing.T, s poll.Store) {
 	}
 	vote := func(voter string, option int) {
 		defer wg.Done()
-		if _, err := s.Vote(ctx, "p1", voter, voter, option); err != nil {
+		if _, err := Vote(ctx, s, "p1", voter, voter, option); err != nil {
 			fail(fmt.Errorf("vote of %s on %d: %w", voter, option, err))
 		}
 	}
@@ -688,5 +688,247 @@ func testConcurrentClose(t *testing.T, s poll.Store) {
 		case addErr != nil && !errors.Is(addErr, poll.ErrClosed):
 			t.Errorf("%s: AddOption: %v", id, addErr)
 		}
+	}
+}
+
+// TestClicks checks Store.Click and Store.Tally: the whole of a click in one
+// step, and a tally that agrees with the ballots.
+func TestClicks(t *testing.T, newStore func(t *testing.T) poll.Store) {
+	t.Run("TallyAgreesWithBallots", func(t *testing.T) { testTallyAgrees(t, newStore(t)) })
+	t.Run("OnlyInItsChannel", func(t *testing.T) { testClickChannel(t, newStore(t)) })
+	t.Run("DeliveryCountsOnce", func(t *testing.T) { testClickDelivery(t, newStore(t)) })
+	t.Run("AnonymousAndHidden", func(t *testing.T) { testClickAnonymous(t, newStore(t)) })
+	t.Run("RecordsMissingRef", func(t *testing.T) { testClickRef(t, newStore(t)) })
+	t.Run("VoteLimitSaysMax", func(t *testing.T) { testClickLimit(t, newStore(t)) })
+	t.Run("ConcurrentClicksTally", func(t *testing.T) { testConcurrentClickTally(t, newStore(t)) })
+}
+
+// checkTally compares the store's tally with one counted from its ballots.
+func checkTally(t *testing.T, s poll.Store, id string) poll.Tally {
+	t.Helper()
+	p, ballots, err := s.Get(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := s.Tally(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Tally(%s): %v", id, err)
+	}
+	want := poll.Count(p, ballots)
+	if got.Voters != want.Voters || !slices.Equal(got.Counts, want.Counts) {
+		t.Fatalf("tally: %d voters %v; the ballots say %d voters %v", got.Voters, got.Counts, want.Voters, want.Counts)
+	}
+	chose := map[string][]int{}
+	for _, b := range ballots {
+		chose[b.Voter] = b.Options
+	}
+	for o := range got.Counts {
+		if len(got.Names[o]) > min(got.Counts[o], poll.NamesKept) || len(got.Names[o]) != len(got.IDs[o]) {
+			t.Fatalf("option %d: %d names, %d ids for %d votes", o, len(got.Names[o]), len(got.IDs[o]), got.Counts[o])
+		}
+		for i, id := range got.IDs[o] {
+			if !slices.Contains(chose[id], o) {
+				t.Fatalf("option %d names %s, who did not choose it", o, id)
+			}
+			if p.Anonymous {
+				t.Fatalf("an anonymous poll names %s", id)
+			}
+			if got.Names[o][i] != "Name of "+id {
+				t.Fatalf("option %d shows %s as %q", o, id, got.Names[o][i])
+			}
+		}
+	}
+	return got
+}
+
+func testTallyAgrees(t *testing.T, s poll.Store) {
+	p := newPoll("p1", t0, "A", "B", "C", "D")
+	p.MaxVotes = 2
+	mustCreate(t, s, p)
+	if _, tl, err := s.Tally(t.Context(), "p1"); err != nil || tl.Voters != 0 || len(tl.Counts) != 4 {
+		t.Fatalf("tally of a new poll: %+v, %v", tl, err)
+	}
+	// A fixed pseudo-random story of votes, changes of mind and
+	// take-backs by 30 voters.
+	x := uint32(7)
+	for i := range 400 {
+		x = x*1103515245 + 12345
+		voter := fmt.Sprintf("U%02d", (x>>8)%30)
+		option := int((x >> 16) % 4)
+		_, err := Vote(t.Context(), s, "p1", voter, "Name of "+voter, option)
+		if err != nil && !errors.Is(err, poll.ErrVoteLimit) {
+			t.Fatalf("click %d: %v", i, err)
+		}
+		if i%50 == 49 {
+			checkTally(t, s, "p1")
+		}
+	}
+	// Everyone takes every vote back: the tally is empty again.
+	_, ballots, _ := s.Get(t.Context(), "p1")
+	for _, b := range ballots {
+		for _, o := range b.Options {
+			if _, err := Vote(t.Context(), s, "p1", b.Voter, "Name of "+b.Voter, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if tl := checkTally(t, s, "p1"); tl.Voters != 0 || slices.Max(tl.Counts) != 0 {
+		t.Fatalf("after every vote was taken back: %+v", tl)
+	}
+	if _, _, err := s.Tally(t.Context(), "nope"); !errors.Is(err, poll.ErrNotFound) {
+		t.Fatalf("Tally of a missing poll: %v", err)
+	}
+}
+
+func testClickChannel(t *testing.T, s poll.Store) {
+	mustCreate(t, s, newPoll("p1", t0))
+	click := func(where bot.Where) error {
+		_, err := s.Click(t.Context(), poll.Click{Poll: "p1", Channel: where, Voter: "U1", AnonKey: "U1", Name: "An", Option: 0})
+		return err
+	}
+	other := []bot.Where{channelB, {Platform: bot.Mattermost, Team: channelA.Team, Channel: channelA.Channel}, {}}
+	for _, where := range other {
+		if err := click(where); !errors.Is(err, poll.ErrNotFound) {
+			t.Errorf("a click from %q: %v, want ErrNotFound", where.Key(), err)
+		}
+	}
+	if _, ballots, _ := s.Get(t.Context(), "p1"); len(ballots) != 0 {
+		t.Fatalf("clicks from elsewhere stored %+v", ballots)
+	}
+	// The channel is the same whatever team the platform sent with the
+	// click (a Mattermost direct channel belongs to none).
+	if err := click(channelA2); err != nil {
+		t.Errorf("a click from the poll's channel with another team: %v", err)
+	}
+	if err := click(bot.Where{Platform: channelA.Platform, Channel: channelA.Channel}); err != nil {
+		t.Errorf("a click from the poll's channel without a team: %v", err)
+	}
+}
+
+func testClickDelivery(t *testing.T, s poll.Store) {
+	mustCreate(t, s, newPoll("p1", t0))
+	click := func(voter, delivery string) error {
+		_, err := s.Click(t.Context(), poll.Click{Poll: "p1", Channel: channelA, Voter: voter, AnonKey: voter, Name: "Name of " + voter, Option: 1, Delivery: delivery})
+		return err
+	}
+	if err := click("U1", "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := click("U1", "d1"); !errors.Is(err, bot.ErrRepeated) {
+		t.Fatalf("the same delivery again: %v, want bot.ErrRepeated", err)
+	}
+	if tl := checkTally(t, s, "p1"); tl.Counts[1] != 1 {
+		t.Fatalf("a repeated delivery changed the count: %v", tl.Counts)
+	}
+	// Another delivery is another click (it takes the vote back), and a
+	// refused click does not use up its delivery.
+	if err := click("U1", "d2"); err != nil {
+		t.Fatal(err)
+	}
+	if tl := checkTally(t, s, "p1"); tl.Counts[1] != 0 {
+		t.Fatalf("the second click did not take the vote back: %v", tl.Counts)
+	}
+	if err := s.SetClosed(t.Context(), "p1", true, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := click("U2", "d3"); !errors.Is(err, poll.ErrClosed) {
+		t.Fatalf("click on a closed poll: %v", err)
+	}
+	if err := s.SetClosed(t.Context(), "p1", false, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := click("U2", "d3"); err != nil {
+		t.Fatalf("a delivery refused before counts when the poll reopens: %v", err)
+	}
+}
+
+func testClickAnonymous(t *testing.T, s poll.Store) {
+	anon := newPoll("anon", t0)
+	anon.Anonymous = true
+	hidden := newPoll("hidden", t0)
+	hidden.Hidden = true
+	mustCreate(t, s, anon)
+	mustCreate(t, s, hidden)
+	mustCreate(t, s, newPoll("named", t0))
+	for _, id := range []string{"anon", "hidden", "named"} {
+		c, err := s.Click(t.Context(), poll.Click{Poll: id, Channel: channelA, Voter: "U1", AnonKey: "anon:k1", Name: "Anne", Option: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.Ballot.Options, []int{2}) {
+			t.Errorf("%s: ballot %+v", id, c.Ballot)
+		}
+		if (c.Poll != nil) != (id != "named") {
+			t.Errorf("%s: Clicked.Poll = %v; a poll is returned exactly when the message hides the voter's choice", id, c.Poll)
+		}
+		if c.Poll != nil && (c.Poll.ID != id || len(c.Poll.Options) != 4) {
+			t.Errorf("%s: returned poll %+v", id, c.Poll)
+		}
+		_, ballots, _ := s.Get(t.Context(), id)
+		if len(ballots) != 1 {
+			t.Fatalf("%s: %d ballots", id, len(ballots))
+		}
+		b := ballots[0]
+		switch {
+		case id == "anon" && (b.Voter != "anon:k1" || b.Name != ""):
+			t.Errorf("anonymous poll stored %+v; want the anonymous key and no name", b)
+		case id != "anon" && (b.Voter != "U1" || b.Name != "Anne"):
+			t.Errorf("%s stored %+v; want U1 named Anne", id, b)
+		}
+		_, tl, _ := s.Tally(t.Context(), id)
+		if id == "anon" && len(tl.Names[2]) != 0 {
+			t.Errorf("the tally of an anonymous poll names %v", tl.Names[2])
+		}
+		if id != "anon" && !slices.Equal(tl.Names[2], []string{"Anne"}) {
+			t.Errorf("%s: tally names %v", id, tl.Names[2])
+		}
+	}
+}
+
+func testClickRef(t *testing.T, s poll.Store) {
+	mustCreate(t, s, newPoll("p1", t0))
+	ref := bot.Ref{Where: channelA, ID: "m1"}
+	if _, err := s.Click(t.Context(), poll.Click{Poll: "p1", Channel: channelA, Voter: "U1", AnonKey: "U1", Option: 0, Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.Poll(t.Context(), "p1"); p.Ref != ref {
+		t.Fatalf("a click did not record the message of a poll without one: %+v", p.Ref)
+	}
+	// A recorded message stays.
+	other := bot.Ref{Where: channelA, ID: "m2"}
+	if _, err := s.Click(t.Context(), poll.Click{Poll: "p1", Channel: channelA, Voter: "U2", AnonKey: "U2", Option: 0, Ref: other}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.Poll(t.Context(), "p1"); p.Ref != ref {
+		t.Fatalf("a click replaced the recorded message: %+v", p.Ref)
+	}
+}
+
+func testClickLimit(t *testing.T, s poll.Store) {
+	p := newPoll("p1", t0)
+	p.MaxVotes = 2
+	mustCreate(t, s, p)
+	mustVote(t, s, "p1", "U1", 0)
+	mustVote(t, s, "p1", "U1", 1)
+	c, err := s.Click(t.Context(), poll.Click{Poll: "p1", Channel: channelA, Voter: "U1", AnonKey: "U1", Option: 2})
+	if !errors.Is(err, poll.ErrVoteLimit) || c.MaxVotes != 2 {
+		t.Fatalf("a third vote of two: %+v, %v; want ErrVoteLimit with MaxVotes 2", c, err)
+	}
+}
+
+func testConcurrentClickTally(t *testing.T, s poll.Store) {
+	mustCreate(t, s, newPoll("p1", t0))
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			voter := fmt.Sprintf("U%03d", i%120) // some click twice: a move
+			if _, err := Vote(t.Context(), s, "p1", voter, "Name of "+voter, (i+i/120)%4); err != nil {
+				t.Errorf("click %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if tl := checkTally(t, s, "p1"); tl.Voters != 120 {
+		t.Fatalf("%d voters after 120 people clicked", tl.Voters)
 	}
 }

@@ -8,10 +8,12 @@
 package storagetest
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/poll"
 )
 
 // t0 is the time the suites' stories start at.
@@ -31,4 +33,12 @@ func asJSON(v any) string {
 		return "<" + err.Error() + ">"
 	}
 	return string(b)
+}
+
+// Vote is a click by voter on option of poll id in channelA, the channel
+// every poll of these suites is in; an anonymous poll keeps voter as its
+// key.
+func Vote(ctx context.Context, s poll.Store, id, voter, name string, option int) (poll.Ballot, error) {
+	c, err := s.Click(ctx, poll.Click{Poll: id, Channel: channelA, Voter: voter, AnonKey: voter, Name: name, Option: option})
+	return c.Ballot, err
 }

@@ -1,0 +1,280 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/kringbot/kring/bot/poll"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// A poll's tally is a HASH beside its ballots, kept by clickScript in the
+// same step as the ballot it changes:
+//
+//	voters   how many people have a vote in the poll
+//	c<i>     votes for option i (absent: 0)
+//	n<i>     JSON array of the first poll.NamesKept voters of option i
+//
+// A poll stored before tallies existed has none; the first click or read
+// builds it from the ballots, once.
+
+// pollTallyLua builds a missing tally from the ballots. KEYS: votes, tally.
+// ARGV[1]: poll.NamesKept.
+const pollTallyLua = `
+local function buildTally(votesKey, tallyKey, kept)
+  if redis.call('EXISTS', tallyKey) == 1 then return end
+  local all = redis.call('HGETALL', votesKey)
+  local voters, counts, names = 0, {}, {}
+  for i = 1, #all, 2 do
+    local options = cjson.decode(all[i + 1])['options']
+    if #options > 0 then voters = voters + 1 end
+    for _, o in ipairs(options) do
+      counts[o] = (counts[o] or 0) + 1
+      names[o] = names[o] or {}
+      if #names[o] < kept then table.insert(names[o], all[i]) end
+    end
+  end
+  redis.call('HSET', tallyKey, 'voters', voters)
+  for o, n in pairs(counts) do
+    redis.call('HSET', tallyKey, 'c' .. o, n, 'n' .. o, cjson.encode(names[o]))
+  end
+end
+`
+
+// clickScript is a whole click: the channel check, the delivery check,
+// poll.Toggle (storagetest checks that the Go and Lua rules agree), the
+// ballot and the tally, in the poll's slot.
+// KEYS: poll, votes, tally, delivery.
+// ARGV: platform, channel, voter, anonymous key, name, option, delivery
+// ("" for none), delivery ttl in ms, poll.NamesKept, the clicked message
+// as JSON ("" for none).
+var clickScript = goredis.NewScript(pollTallyLua + `
+local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'poll', 'ref')
+if not f[2] then return {'not_found'} end
+local home, platform, channel = f[4] or '', ARGV[1], ARGV[2]
+if string.sub(home, 1, #platform + 1) ~= platform .. ':' or string.sub(home, -(#channel + 1)) ~= ':' .. channel then
+  return {'not_found'}
+end
+if ARGV[7] ~= '' and redis.call('EXISTS', KEYS[4]) == 1 then return {'repeated'} end
+if f[1] == '1' then return {'closed'} end
+local option = tonumber(ARGV[6])
+if option < 0 or option >= tonumber(f[2]) then return {'no_option'} end
+local anonymous, hidden = f[5] == '1', f[6] == '1'
+if not f[5] then
+  -- stored before the flags had fields of their own
+  local p = cjson.decode(f[7])
+  anonymous, hidden = p['anonymous'] == true, p['hidden'] == true
+end
+local voter, name = ARGV[3], ARGV[5]
+if anonymous then voter, name = ARGV[4], '' end
+local max = tonumber(f[3])
+if max < 1 then max = 1 end
+local current = {}
+local raw = redis.call('HGET', KEYS[2], voter)
+if raw then current = cjson.decode(raw)['options'] end
+local chosen = nil
+for i, v in ipairs(current) do
+  if v == option then chosen = i break end
+end
+local after = {}
+if chosen then
+  for i, v in ipairs(current) do
+    if i ~= chosen then after[#after + 1] = v end
+  end
+elseif #current < max then
+  for i, v in ipairs(current) do after[i] = v end
+  after[#after + 1] = option
+elseif max == 1 then
+  after = {option}
+else
+  return {'limit', max}
+end
+local kept = tonumber(ARGV[9])
+buildTally(KEYS[2], KEYS[3], kept)
+if #after == 0 then
+  redis.call('HDEL', KEYS[2], voter)
+else
+  local n = ''
+  if name ~= '' then n = '"name":' .. cjson.encode(name) .. ',' end
+  redis.call('HSET', KEYS[2], voter, '{' .. n .. '"options":[' .. table.concat(after, ',') .. ']}')
+end
+local function has(list, x)
+  for _, v in ipairs(list) do if v == x then return true end end
+  return false
+end
+for _, o in ipairs(current) do
+  if not has(after, o) then
+    redis.call('HINCRBY', KEYS[3], 'c' .. o, -1)
+    local names = redis.call('HGET', KEYS[3], 'n' .. o)
+    if names then
+      local list, out = cjson.decode(names), {}
+      for _, v in ipairs(list) do if v ~= voter then out[#out + 1] = v end end
+      if #out < #list then
+        if #out == 0 then redis.call('HDEL', KEYS[3], 'n' .. o)
+        else redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(out)) end
+      end
+    end
+  end
+end
+for _, o in ipairs(after) do
+  if not has(current, o) then
+    redis.call('HINCRBY', KEYS[3], 'c' .. o, 1)
+    local names = redis.call('HGET', KEYS[3], 'n' .. o)
+    local list = {}
+    if names then list = cjson.decode(names) end
+    if #list < kept then
+      list[#list + 1] = voter
+      redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(list))
+    end
+  end
+end
+if #current == 0 and #after > 0 then redis.call('HINCRBY', KEYS[3], 'voters', 1) end
+if #current > 0 and #after == 0 then redis.call('HINCRBY', KEYS[3], 'voters', -1) end
+if ARGV[7] ~= '' then redis.call('SET', KEYS[4], '1', 'PX', ARGV[8]) end
+if (f[8] == false or f[8] == '') and ARGV[10] ~= '' then
+  -- posted, but its message id was never recorded (the store failed right
+  -- after posting): the click tells where it is
+  redis.call('HSET', KEYS[1], 'ref', ARGV[10])
+end
+local fields = {}
+if anonymous or hidden then fields = redis.call('HGETALL', KEYS[1]) end
+return {'ok', voter, cjson.encode(after), fields}
+`)
+
+// Click runs clickScript: one round trip for the whole click.
+func (p *Polls) Click(ctx context.Context, c poll.Click) (poll.Clicked, error) {
+	s := p.s
+	delivery := s.pollKey(c.Poll) + ":delivery:" + c.Delivery
+	ref, err := refField(c.Ref)
+	if err != nil {
+		return poll.Clicked{}, fmt.Errorf("click on poll %s: encode message ref: %w", c.Poll, err)
+	}
+	reply, err := clickScript.Run(ctx, s.c,
+		[]string{s.pollKey(c.Poll), s.votesKey(c.Poll), s.tallyKey(c.Poll), delivery},
+		c.Channel.Platform, c.Channel.Channel, c.Voter, c.AnonKey, c.Name, c.Option,
+		c.Delivery, poll.ClickDeliveryTTL.Milliseconds(), poll.NamesKept, ref,
+	).Slice()
+	if err == nil {
+		err = refusal(reply)
+	}
+	if errors.Is(err, poll.ErrVoteLimit) && len(reply) == 2 {
+		n, _ := reply[1].(int64)
+		return poll.Clicked{MaxVotes: int(n)}, fmt.Errorf("click on poll %s: %w", c.Poll, err)
+	}
+	if err != nil {
+		return poll.Clicked{}, fmt.Errorf("click on poll %s: %w", c.Poll, err)
+	}
+	if len(reply) != 4 {
+		return poll.Clicked{}, fmt.Errorf("click on poll %s: script returned %v", c.Poll, reply)
+	}
+	voter, _ := reply[1].(string)
+	b := poll.Ballot{Voter: voter, Options: []int{}}
+	if raw, _ := reply[2].(string); raw != "{}" && raw != "[]" {
+		if err := json.Unmarshal([]byte(raw), &b.Options); err != nil {
+			return poll.Clicked{}, fmt.Errorf("click on poll %s: decode choices: %w", c.Poll, err)
+		}
+	}
+	var out poll.Clicked
+	if fields := pairs(reply[3]); len(fields) > 0 {
+		pl, err := decodePoll(fields)
+		if err != nil {
+			return poll.Clicked{}, fmt.Errorf("click on poll %s: %w", c.Poll, err)
+		}
+		out.Poll = pl
+	}
+	if out.Poll == nil || !out.Poll.Anonymous {
+		b.Name = c.Name
+	}
+	out.Ballot = b
+	return out, nil
+}
+
+// tallyScript reads a poll, its tally and the names of the voters the
+// tally keeps, building a missing tally first. KEYS: poll, votes, tally.
+// ARGV[1]: poll.NamesKept.
+var tallyScript = goredis.NewScript(pollTallyLua + `
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return {} end
+buildTally(KEYS[2], KEYS[3], tonumber(ARGV[1]))
+local tally = redis.call('HGETALL', KEYS[3])
+local voters = {}
+for i = 1, #tally, 2 do
+  if string.sub(tally[i], 1, 1) == 'n' then
+    for _, v in ipairs(cjson.decode(tally[i + 1])) do voters[#voters + 1] = v end
+  end
+end
+local names = {}
+if #voters > 0 then names = redis.call('HMGET', KEYS[2], unpack(voters)) end
+return {fields, tally, voters, names}
+`)
+
+// Tally runs tallyScript: a read whose cost does not grow with the
+// number of voters.
+func (p *Polls) Tally(ctx context.Context, id string) (*poll.Poll, poll.Tally, error) {
+	s := p.s
+	reply, err := tallyScript.Run(ctx, s.c, []string{s.pollKey(id), s.votesKey(id), s.tallyKey(id)}, poll.NamesKept).Slice()
+	if err != nil {
+		return nil, poll.Tally{}, fmt.Errorf("tally poll %s: %w", id, err)
+	}
+	if len(reply) == 0 {
+		return nil, poll.Tally{}, fmt.Errorf("tally poll %s: %w", id, poll.ErrNotFound)
+	}
+	if len(reply) != 4 {
+		return nil, poll.Tally{}, fmt.Errorf("tally poll %s: script returned %d parts", id, len(reply))
+	}
+	pl, err := decodePoll(pairs(reply[0]))
+	if err != nil {
+		return nil, poll.Tally{}, fmt.Errorf("tally poll %s: %w", id, err)
+	}
+	voters, _ := reply[2].([]any)
+	ballots, _ := reply[3].([]any)
+	names := make(map[string]string, len(voters))
+	for i, v := range voters {
+		voter, _ := v.(string)
+		if i >= len(ballots) {
+			break
+		}
+		raw, _ := ballots[i].(string)
+		var b storedBallot
+		if raw != "" && json.Unmarshal([]byte(raw), &b) == nil {
+			names[voter] = b.Name
+		}
+	}
+	t := poll.NewTally(len(pl.Options))
+	for k, v := range pairs(reply[1]) {
+		switch {
+		case k == "voters":
+			t.Voters, _ = strconv.Atoi(v)
+		case k[0] == 'c':
+			if o, err := strconv.Atoi(k[1:]); err == nil && o < len(t.Counts) {
+				t.Counts[o], _ = strconv.Atoi(v)
+			}
+		case k[0] == 'n':
+			o, err := strconv.Atoi(k[1:])
+			var ids []string
+			if err != nil || o >= len(t.Counts) || json.Unmarshal([]byte(v), &ids) != nil {
+				continue
+			}
+			if !pl.Anonymous {
+				t.Named(o, ids, names)
+			}
+		}
+	}
+	t.Sort()
+	return pl, t, nil
+}
+
+// pairs reads a flat [k1, v1, k2, v2, …] script reply as a map.
+func pairs(v any) map[string]string {
+	list, _ := v.([]any)
+	m := make(map[string]string, len(list)/2)
+	for i := 0; i+1 < len(list); i += 2 {
+		k, _ := list[i].(string)
+		val, _ := list[i+1].(string)
+		m[k] = val
+	}
+	return m
+}

@@ -1,0 +1,49 @@
+package redis
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/poll"
+	"github.com/kringbot/kring/storage/storagetest"
+)
+
+// A poll stored before tallies existed has ballots and no tally: the first
+// read or click builds it, once, from the ballots.
+func TestTallyBuiltForOlderPolls(t *testing.T) {
+	requireRedis(t)
+	s := newStore(t)
+	ctx := t.Context()
+	where := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
+	p := &poll.Poll{ID: "old", Where: where, MaxVotes: 1, Created: time.Now(), Options: []poll.Option{{Label: "A"}, {Label: "B"}}}
+	if err := s.Polls().Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"U1", "U2", "U3"} {
+		if _, err := storagetest.Vote(ctx, s.Polls(), "old", v, "Name of "+v, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As an older kring left it: no tally, no flag fields.
+	if err := s.c.Del(ctx, s.tallyKey("old")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.HDel(ctx, s.pollKey("old"), "anonymous", "hidden").Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, tl, err := s.Polls().Tally(ctx, "old")
+	if err != nil || tl.Voters != 3 || tl.Counts[1] != 3 || len(tl.Names[1]) != 3 {
+		t.Fatalf("tally of an older poll: %+v, %v", tl, err)
+	}
+	if err := s.c.Del(ctx, s.tallyKey("old")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storagetest.Vote(ctx, s.Polls(), "old", "U4", "Name of U4", 0); err != nil {
+		t.Fatal(err)
+	}
+	_, tl, err = s.Polls().Tally(ctx, "old")
+	if err != nil || tl.Voters != 4 || tl.Counts[0] != 1 || tl.Counts[1] != 3 {
+		t.Fatalf("tally after a click on an older poll: %+v, %v", tl, err)
+	}
+}
