@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"testing"
 
+	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/storage/storagetest"
 )
 
@@ -12,3 +13,8 @@ func BenchmarkVote(b *testing.B) { storagetest.BenchmarkVote(b, open(b).Polls())
 
 // BenchmarkVoteParallel is many voters at once: votes share batches.
 func BenchmarkVoteParallel(b *testing.B) { storagetest.BenchmarkVoteParallel(b, open(b).Polls()) }
+
+// BenchmarkTally is one render's read of a poll with many voters.
+func BenchmarkTally(b *testing.B) {
+	storagetest.BenchmarkTally(b, func(b *testing.B) poll.Store { return open(b).Polls() }, 100, 10_000, 100_000)
+}

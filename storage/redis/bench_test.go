@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/storage/storagetest"
 )
 
@@ -57,4 +58,10 @@ func TestBytesPerVote(t *testing.T) {
 		}
 		t.Logf("%4d voters, anonymous %-5t: %6d bytes, %5.1f bytes per vote", c.voters, c.anonymous, used, float64(used)/float64(c.voters))
 	}
+}
+
+// BenchmarkTally is one render's read of a poll with many voters.
+func BenchmarkTally(b *testing.B) {
+	requireRedis(b)
+	storagetest.BenchmarkTally(b, func(b *testing.B) poll.Store { return newStore(b).Polls() }, 100, 10_000, 100_000)
 }

@@ -61,3 +61,49 @@ func BenchmarkVoteParallel(b *testing.B, s poll.Store) int {
 	})
 	return int(n.Load())
 }
+
+// BenchmarkTally reads the tally of a bench poll with n voters: what one
+// render of its message costs in the store. It should not grow with n.
+func BenchmarkTally(b *testing.B, newStore func(b *testing.B) poll.Store, sizes ...int) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("voters=%d", n), func(b *testing.B) {
+			s := newStore(b)
+			CreateBenchPoll(b, s, false)
+			fillBenchPoll(b, s, n)
+			b.ResetTimer()
+			for b.Loop() {
+				_, t, err := s.Tally(b.Context(), BenchPollID)
+				if err != nil || t.Voters != n {
+					b.Fatalf("tally: %d voters, %v; want %d", t.Voters, err, n)
+				}
+			}
+		})
+	}
+}
+
+// fillBenchPoll has n voters click on the bench poll, 64 at a time.
+func fillBenchPoll(b *testing.B, s poll.Store, n int) {
+	b.Helper()
+	var next atomic.Int64
+	errs := make(chan error, 64)
+	for range 64 {
+		go func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					errs <- nil
+					return
+				}
+				if _, err := Vote(b.Context(), s, BenchPollID, fmt.Sprintf("U%010d", i), "Anne de Vries", int(i%5)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
