@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/schedule"
@@ -258,34 +257,16 @@ func parseSpan(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// splitWords splits on spaces, keeping "quoted phrases" together.
+// splitWords splits on spaces, keeping quoted phrases together, as every
+// command's text is split (bot.Words).
 func splitWords(s string) ([]string, error) {
-	var (
-		out   []string
-		cur   strings.Builder
-		in    bool
-		quote bool
-	)
-	for _, r := range s {
-		switch {
-		case r == '"':
-			quote, in = !quote, true
-		case unicode.IsSpace(r) && !quote:
-			if in {
-				out = append(out, cur.String())
-				cur.Reset()
-				in = false
-			}
-		default:
-			cur.WriteRune(r)
-			in = true
-		}
+	words, err := bot.Words(s)
+	if err != nil {
+		return nil, err
 	}
-	if quote {
-		return nil, fmt.Errorf("unbalanced quote")
-	}
-	if in {
-		out = append(out, cur.String())
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = w.Text
 	}
 	return out, nil
 }

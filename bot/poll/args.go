@@ -7,133 +7,15 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/kringbot/kring/bot"
 )
 
-// token is one word of a command, or one quoted phrase.
-type token struct {
-	text   string // the word, or the phrase without its quotes
-	raw    string // as typed, quotes included
-	quoted bool   // began with a quote: a phrase, never a flag, keyword or question mark
-	glued  bool   // typed right after the previous token, with no space between
-}
+// token is one word of a command, or one quoted phrase (bot.Words).
+type token = bot.Word
 
-// Quotes people type: straight ones, and the typographic ones phones put in
-// (“…”, the Dutch „…”, ‘…’ and ‚…’).
-const (
-	openQuotes   = "\"“”„"
-	closeQuotes  = "\"“”"
-	openSingles  = "'‘‚"
-	closeSingles = "'’‘"
-)
-
-// tokenize splits a command's text into words and quoted phrases, as a
-// shell does: `"Wie komt er?" Ja 'Nee, helaas'`. A quoted phrase ends at
-// its closing quote; a double quote inside a word quotes the rest of it
-// (--sluit="2026-12-01 17:00").
-//
-// A single quote is an apostrophe as often as it is a quote (zo'n, 's
-// middags, Kees'), so it opens a phrase only at the start of a word and
-// closes one only at the end of a word; one that never closes was an
-// apostrophe after all.
-func tokenize(s string) ([]token, error) {
-	literal := map[int]bool{}
-	for {
-		toks, unclosed, err := tokenizeOnce(s, literal)
-		if unclosed >= 0 && !literal[unclosed] {
-			literal[unclosed] = true
-			continue
-		}
-		return toks, err
-	}
-}
-
-// tokenizeOnce tokenizes s with the single quotes at the byte offsets in
-// literal taken as apostrophes. When a single quote opens a phrase that
-// never closes, it returns that quote's offset.
-func tokenizeOnce(s string, literal map[int]bool) (toks []token, unclosed int, err error) {
-	var (
-		cur     strings.Builder
-		inWord  bool
-		quoted  bool
-		glued   bool
-		space   = true // whitespace (or the start) before the next token
-		start   int
-		quote   rune // 0 outside a quote, else '"' or '\''
-		quoteAt int
-	)
-	emit := func(end int) {
-		toks = append(toks, token{text: cur.String(), raw: s[start:end], quoted: quoted, glued: glued})
-		cur.Reset()
-		inWord, quoted = false, false
-	}
-	begin := func(i int) {
-		if !inWord {
-			inWord, start = true, i
-			glued = !space && len(toks) > 0
-			space = false
-		}
-	}
-	for i, r := range s {
-		_, size := utf8.DecodeRuneInString(s[i:]) // 1 for a byte that is not UTF-8
-		after := s[i+size:]
-		switch {
-		case quote == '"' && strings.ContainsRune(closeQuotes, r),
-			quote == '\'' && strings.ContainsRune(closeSingles, r) && endsWord(after):
-			quote = 0
-			if quoted {
-				emit(i + size)
-			}
-		case quote != 0:
-			cur.WriteRune(r)
-		case strings.ContainsRune(openQuotes, r):
-			begin(i)
-			quote, quoteAt = '"', i
-			quoted = quoted || start == i
-		case !inWord && strings.ContainsRune(openSingles, r) && !literal[i] && !clitic(after):
-			begin(i)
-			quote, quoteAt, quoted = '\'', i, true
-		case unicode.IsSpace(r):
-			if inWord {
-				emit(i)
-			}
-			space = true
-		default:
-			begin(i)
-			cur.WriteRune(r)
-		}
-	}
-	switch quote {
-	case '\'':
-		return nil, quoteAt, bot.Errorf("poll.err.unbalanced_quote")
-	case '"':
-		return nil, -1, bot.Errorf("poll.err.unbalanced_quote")
-	}
-	if inWord {
-		emit(len(s))
-	}
-	return toks, -1, nil
-}
-
-// endsWord reports whether what follows a closing single quote ends the
-// word: nothing, a space or punctuation.
-func endsWord(after string) bool {
-	r, _ := utf8.DecodeRuneInString(after)
-	return after == "" || unicode.IsSpace(r) || strings.ContainsRune(",;:.?!)", r)
-}
-
-// clitic reports whether an apostrophe at the start of a word begins a
-// Dutch short form ('s middags, 's-Hertogenbosch, 't, 'n, 'k, 'm) rather
-// than a quoted phrase.
-func clitic(after string) bool {
-	if after == "" || !strings.ContainsRune("stnkmSTNKM", rune(after[0])) {
-		return false
-	}
-	r, _ := utf8.DecodeRuneInString(after[1:])
-	return len(after) == 1 || unicode.IsSpace(r) || r == '-'
-}
+// tokenize splits a command's text as every command does (bot.Words).
+func tokenize(s string) ([]token, error) { return bot.Words(s) }
 
 // spec is a poll as its creator asked for it.
 type spec struct {
@@ -169,10 +51,10 @@ func setting(name string) (string, bool) {
 // kring knows. It returns the lower-case name and the value after '=', and
 // whether the token is a flag at all.
 func flagName(t token) (name, value string, hasValue, ok bool) {
-	if t.quoted {
+	if t.Quoted {
 		return "", "", false, false
 	}
-	s, single := t.text, false
+	s, single := t.Text, false
 	switch {
 	case strings.HasPrefix(s, "--"):
 		s = s[2:]
@@ -260,7 +142,7 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			if i+1 < len(toks) {
 				if _, _, _, isFlag := flagName(toks[i+1]); !isFlag {
 					i++
-					return toks[i].text, true
+					return toks[i].Text, true
 				}
 			}
 			return "", false
@@ -269,9 +151,9 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 		switch {
 		case !known:
 			if near, ok := suggestFlag(name); ok {
-				return sp, bot.Errorf("poll.err.unknown_flag_near", "Flag", bot.Escape(toks[i].text), "Near", near)
+				return sp, bot.Errorf("poll.err.unknown_flag_near", "Flag", bot.Escape(toks[i].Text), "Near", near)
 			}
-			return sp, bot.Errorf("poll.err.unknown_flag", "Flag", bot.Escape(toks[i].text))
+			return sp, bot.Errorf("poll.err.unknown_flag", "Flag", bot.Escape(toks[i].Text))
 		case set == "anoniem":
 			sp.Anonymous = true
 		case set == "verborgen":
@@ -293,9 +175,9 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			// A date and its time typed as two words, as in the README:
 			// --sluit=2026-12-04 17:00. The time belongs to the date, not
 			// to the options.
-			if i+1 < len(toks) && !toks[i+1].quoted && dateOnly.MatchString(strings.TrimSpace(v)) && clockOnly.MatchString(toks[i+1].text) {
+			if i+1 < len(toks) && !toks[i+1].Quoted && dateOnly.MatchString(strings.TrimSpace(v)) && clockOnly.MatchString(toks[i+1].Text) {
 				i++
-				v = strings.TrimSpace(v) + " " + toks[i].text
+				v = strings.TrimSpace(v) + " " + toks[i].Text
 			}
 			at, err := parseWhen(v, now, loc)
 			if err != nil {
@@ -352,41 +234,41 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 // The options are the words after the question, or, when a comma follows
 // the question, the pieces between commas: `Wanneer? di 12 jan, do 14 jan`.
 func splitQuestion(words []token) (string, []string, error) {
-	if len(words) == 0 || words[0].quoted {
+	if len(words) == 0 || words[0].Quoted {
 		if len(words) == 0 {
 			return "", nil, bot.Errorf("poll.err.empty_question")
 		}
-		return words[0].text, options(words[1:]), nil
+		return words[0].Text, options(words[1:]), nil
 	}
 	for q, w := range words {
-		k := strings.IndexByte(w.text, '?')
-		if w.quoted || k < 0 {
+		k := strings.IndexByte(w.Text, '?')
+		if w.Quoted || k < 0 {
 			continue
 		}
-		head, tail := w.text[:k+1], w.text[k+1:]
+		head, tail := w.Text[:k+1], w.Text[k+1:]
 		if !strings.ContainsFunc(tail, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
-			head, tail = w.text, "" // "regiodag?!"
+			head, tail = w.Text, "" // "regiodag?!"
 		}
 		question := joinRaw(words[:q])
-		if q > 0 && !w.glued {
+		if q > 0 && !w.Glued {
 			question += " "
 		}
 		question += head
 		rest := words[q+1:]
 		if tail != "" {
-			rest = append([]token{{text: tail, raw: tail}}, rest...)
+			rest = append([]token{{Text: tail, Raw: tail}}, rest...)
 		}
 		return question, options(rest), nil
 	}
 	lead := 0
-	for lead < len(words) && !words[lead].quoted {
+	for lead < len(words) && !words[lead].Quoted {
 		lead++
 	}
 	if len(words) == 1 || lead == 1 {
-		return words[0].text, options(words[1:]), nil
+		return words[0].Text, options(words[1:]), nil
 	}
 	// Not sure: say how it reads.
-	question, opts := words[0].text, options(words[1:])
+	question, opts := words[0].Text, options(words[1:])
 	if lead < len(words) {
 		question, opts = joinRaw(words[:lead]), options(words[lead:])
 	}
@@ -397,10 +279,10 @@ func splitQuestion(words []token) (string, []string, error) {
 func joinRaw(toks []token) string {
 	var b strings.Builder
 	for i, t := range toks {
-		if i > 0 && !t.glued {
+		if i > 0 && !t.Glued {
 			b.WriteByte(' ')
 		}
-		b.WriteString(t.raw)
+		b.WriteString(t.Raw)
 	}
 	return b.String()
 }
@@ -409,11 +291,11 @@ func joinRaw(toks []token) string {
 // phrase, or, when an unquoted comma is among them, one per piece between
 // commas.
 func options(toks []token) []string {
-	commas := slices.ContainsFunc(toks, func(t token) bool { return !t.quoted && strings.Contains(t.text, ",") })
+	commas := slices.ContainsFunc(toks, func(t token) bool { return !t.Quoted && strings.Contains(t.Text, ",") })
 	var out []string
 	if !commas {
 		for _, t := range toks {
-			out = append(out, strings.TrimSpace(t.text))
+			out = append(out, strings.TrimSpace(t.Text))
 		}
 		return out
 	}
@@ -425,11 +307,11 @@ func options(toks []token) []string {
 		cur = nil
 	}
 	for _, t := range toks {
-		if t.quoted {
-			cur = append(cur, t.text)
+		if t.Quoted {
+			cur = append(cur, t.Text)
 			continue
 		}
-		for j, part := range strings.Split(t.text, ",") {
+		for j, part := range strings.Split(t.Text, ",") {
 			if j > 0 {
 				flush()
 			}
@@ -459,13 +341,13 @@ func optionLines(opts []string) string {
 // idArg reads the poll id after a subcommand as people paste it: abc234,
 // `abc234` (copied from under the poll), "ID abc234".
 func idArg(toks []token) (string, bool) {
-	if len(toks) == 2 && strings.EqualFold(strings.TrimRight(toks[0].text, ":"), "id") {
+	if len(toks) == 2 && strings.EqualFold(strings.TrimRight(toks[0].Text, ":"), "id") {
 		toks = toks[1:]
 	}
 	if len(toks) != 1 {
 		return "", false
 	}
-	id := strings.ToLower(strings.Trim(toks[0].text, "`'\"“”„‘’‚.,;:!?()[]<> "))
+	id := strings.ToLower(strings.Trim(toks[0].Text, "`'\"“”„‘’‚.,;:!?()[]<> "))
 	return id, id != ""
 }
 
