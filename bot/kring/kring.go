@@ -30,6 +30,10 @@ func New(settings bot.SettingsStore, mux *bot.Mux, admins bot.Admins) *Feature {
 	return &Feature{settings: settings, commands: mux.Commands, admins: admins}
 }
 
+// Close implements the feature contract; /kring runs nothing in the
+// background.
+func (f *Feature) Close() {}
+
 // Register adds /kring to mux, and /help and /hulp as hidden aliases of
 // /kring help for whoever types them where the platform lets them through
 // (the shell; a Slack or Mattermost admin may register them too).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/kringbot/kring/bot"
@@ -17,14 +18,15 @@ import (
 // app is kring wired together: the store, the features on a Mux, the job
 // runner. Platforms add their Poster to posters before serving.
 type app struct {
-	log     *slog.Logger
-	clock   bot.Clock
-	loc     *time.Location
-	stores  *storage.Stores
-	posters bot.Posters
-	mux     *bot.Mux
-	runner  *schedule.Runner
-	stop    func() // stops the features' background work
+	log      *slog.Logger
+	clock    bot.Clock
+	loc      *time.Location
+	stores   *storage.Stores
+	posters  bot.Posters
+	mux      *bot.Mux
+	runner   *schedule.Runner
+	features []feature
+	stop     func() // stops the features' background work
 }
 
 // newApp opens the store and wires the features. serving is true for
@@ -57,13 +59,15 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 	// kring serve renders live messages off the request path, durably; the
 	// shell renders each change at once, so its transcript reads in order.
 	lv := live.New(live.Config{Poster: a.posters, Jobs: stores.Jobs, Inline: !serving, Clock: clock, Log: log})
-	stop := registerFeatures(a.mux, a.runner, features{
+	a.features = registerFeatures(a.mux, a.runner, features{
 		polls: stores.Polls, jobs: stores.Jobs, settings: settings,
 		poster: a.posters, clock: clock, loc: loc, log: log,
 		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret, live: lv,
 	})
 	a.stop = func() {
-		stop()
+		for _, f := range a.features {
+			f.Close()
+		}
 		lv.Close() // the final renders go out before the platforms close
 	}
 	return a, nil
@@ -83,18 +87,56 @@ type features struct {
 	live     *live.Messages // nil: each feature renders in the request
 }
 
+// feature is one of kring's features, whole: it registers its commands,
+// actions and jobs, and stops when kring does.
+type feature interface {
+	Register(mux *bot.Mux, runner *schedule.Runner)
+	Close()
+}
+
+// router is a feature with web pages of its own (a calendar feed, a
+// public page), mounted on kring serve's HTTP server.
+type router interface {
+	Routes(web *http.ServeMux)
+}
+
+// kringFeatures is the one list of kring's features. A new feature is
+// added here, once, and so reaches the shell, serve, the Slack manifest
+// and Mattermost's setup.
+func kringFeatures(mux *bot.Mux, f features) []feature {
+	return []feature{
+		poll.New(poll.Config{
+			Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
+			Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Live: f.live,
+		}),
+		commandsOnly{kring.New(f.settings, mux, f.admins)},
+	}
+}
+
+// commandsOnly is a feature of commands alone, no jobs (/kring).
+type commandsOnly struct {
+	*kring.Feature
+}
+
+func (c commandsOnly) Register(mux *bot.Mux, _ *schedule.Runner) { c.Feature.Register(mux) }
+
 // registerFeatures puts every feature's commands and actions on mux and
-// its jobs on runner (nil: none). A new feature is added here, once, and
-// so reaches the shell, serve, the Slack manifest and Mattermost's setup.
-// The returned func stops the features' background work.
-func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) (stop func()) {
-	polls := poll.New(poll.Config{
-		Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
-		Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Live: f.live,
-	})
-	polls.Register(mux, runner)
-	kring.New(f.settings, mux, f.admins).Register(mux)
-	return polls.Close
+// its jobs on runner (nil: none), and returns the features.
+func registerFeatures(mux *bot.Mux, runner *schedule.Runner, f features) []feature {
+	list := kringFeatures(mux, f)
+	for _, ft := range list {
+		ft.Register(mux, runner)
+	}
+	return list
+}
+
+// routes mounts the features' web pages on web.
+func (a *app) routes(web *http.ServeMux) {
+	for _, f := range a.features {
+		if r, ok := f.(router); ok {
+			r.Routes(web)
+		}
+	}
 }
 
 // commands lists every slash command kring registers. Registering touches

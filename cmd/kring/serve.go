@@ -76,6 +76,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		p.Mount(srv.Mux)
 		srv.AddCheck(server.Check{Name: p.Name(), Func: p.Ready})
 	}
+	a.routes(srv.Mux)
 
 	l, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
