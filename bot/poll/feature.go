@@ -123,7 +123,7 @@ func (f *Feature) command(ctx context.Context, req *bot.Request) (*bot.Message, 
 		return f.list(ctx, req)
 	}
 	id, ok := idArg(args)
-	if !ok && slices.ContainsFunc(args, func(t token) bool { return strings.Contains(t.text, "?") }) {
+	if !ok && slices.ContainsFunc(args, func(t token) bool { return strings.Contains(t.Text, "?") }) {
 		// "Sluiten we om vijf uur af? Ja Nee" is a question, not a command.
 		return f.create(ctx, req, toks)
 	}
@@ -131,7 +131,7 @@ func (f *Feature) command(ctx context.Context, req *bot.Request) (*bot.Message, 
 		said := toks[:len(toks)-len(args)] // "sluiten", "mijn stem"
 		words := make([]string, len(said))
 		for i, t := range said {
-			words[i] = t.text
+			words[i] = t.Text
 		}
 		return nil, bot.Errorf("poll.err.need_id", "Sub", bot.Escape(strings.Join(words, " ")))
 	}
@@ -169,15 +169,15 @@ var subcommands = map[string]string{
 // it; "" when they are a new poll. "mijn stem ID" and "my vote ID" are the
 // own-vote button's words.
 func subcommand(toks []token) (string, []token) {
-	if toks[0].quoted {
+	if toks[0].Quoted {
 		return "", nil
 	}
-	word := strings.ToLower(toks[0].text)
+	word := strings.ToLower(toks[0].Text)
 	if sub, ok := subcommands[word]; ok {
 		return sub, toks[1:]
 	}
-	if (word == "mijn" || word == "my") && len(toks) >= 2 && !toks[1].quoted {
-		switch strings.ToLower(toks[1].text) {
+	if (word == "mijn" || word == "my") && len(toks) >= 2 && !toks[1].Quoted {
+		switch strings.ToLower(toks[1].Text) {
 		case "stem", "stemmen", "vote", "votes":
 			return "mine", toks[2:]
 		}
