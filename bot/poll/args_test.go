@@ -468,4 +468,3 @@ func TestIDArg(t *testing.T) {
 		}
 	}
 }
-
