@@ -128,4 +128,3 @@ func clitic(after string) bool {
 	r, _ := utf8.DecodeRuneInString(after[1:])
 	return len(after) == 1 || unicode.IsSpace(r) || r == '-'
 }
-
