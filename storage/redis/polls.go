@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kringbot/kring/bot"
@@ -219,10 +220,21 @@ func decodePoll(f map[string]string) (*poll.Poll, error) {
 }
 
 // storedBallot is a ballot as the votes hash holds it; the voter is the
-// field name.
+// field name. A ballot without a name (an anonymous poll's) is stored as
+// the bare array of its options, which saves Redis memory per vote.
 type storedBallot struct {
 	Name    string `json:"name"`
 	Options []int  `json:"options"`
+}
+
+func decodeBallot(raw string) (storedBallot, error) {
+	var b storedBallot
+	if strings.HasPrefix(raw, "[") {
+		err := json.Unmarshal([]byte(raw), &b.Options)
+		return b, err
+	}
+	err := json.Unmarshal([]byte(raw), &b)
+	return b, err
 }
 
 // Get reads the poll and its ballots in one MULTI, so they agree.
@@ -248,8 +260,8 @@ func (p *Polls) Get(ctx context.Context, id string) (*poll.Poll, []poll.Ballot, 
 	votes := votesCmd.Val()
 	ballots := make([]poll.Ballot, 0, len(votes))
 	for voter, v := range votes {
-		var b storedBallot
-		if err := json.Unmarshal([]byte(v), &b); err != nil {
+		b, err := decodeBallot(v)
+		if err != nil {
 			return nil, nil, fmt.Errorf("get poll %s: decode ballot of %s: %w", id, voter, err)
 		}
 		ballots = append(ballots, poll.Ballot{Voter: voter, Name: b.Name, Options: b.Options})

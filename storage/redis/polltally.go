@@ -24,12 +24,19 @@ import (
 // pollTallyLua builds a missing tally from the ballots. KEYS: votes, tally.
 // ARGV[1]: poll.NamesKept.
 const pollTallyLua = `
+-- ballotOptions reads a stored ballot: {"name":…,"options":[…]}, or the
+-- bare [...] of a ballot without a name (an anonymous poll's).
+local function ballotOptions(raw)
+  local v = cjson.decode(raw)
+  if v['options'] then return v['options'] end
+  return v
+end
 local function buildTally(votesKey, tallyKey, kept)
   if redis.call('EXISTS', tallyKey) == 1 then return end
   local all = redis.call('HGETALL', votesKey)
   local voters, counts, names = 0, {}, {}
   for i = 1, #all, 2 do
-    local options = cjson.decode(all[i + 1])['options']
+    local options = ballotOptions(all[i + 1])
     if #options > 0 then voters = voters + 1 end
     for _, o in ipairs(options) do
       counts[o] = (counts[o] or 0) + 1
@@ -74,7 +81,7 @@ local max = tonumber(f[3])
 if max < 1 then max = 1 end
 local current = {}
 local raw = redis.call('HGET', KEYS[2], voter)
-if raw then current = cjson.decode(raw)['options'] end
+if raw then current = ballotOptions(raw) end
 local chosen = nil
 for i, v in ipairs(current) do
   if v == option then chosen = i break end
@@ -97,9 +104,9 @@ buildTally(KEYS[2], KEYS[3], kept)
 if #after == 0 then
   redis.call('HDEL', KEYS[2], voter)
 else
-  local n = ''
-  if name ~= '' then n = '"name":' .. cjson.encode(name) .. ',' end
-  redis.call('HSET', KEYS[2], voter, '{' .. n .. '"options":[' .. table.concat(after, ',') .. ']}')
+  local choices = '[' .. table.concat(after, ',') .. ']'
+  if name ~= '' then choices = '{"name":' .. cjson.encode(name) .. ',"options":' .. choices .. '}' end
+  redis.call('HSET', KEYS[2], voter, choices)
 end
 local function has(list, x)
   for _, v in ipairs(list) do if v == x then return true end end
@@ -238,8 +245,7 @@ func (p *Polls) Tally(ctx context.Context, id string) (*poll.Poll, poll.Tally, e
 			break
 		}
 		raw, _ := ballots[i].(string)
-		var b storedBallot
-		if raw != "" && json.Unmarshal([]byte(raw), &b) == nil {
+		if b, err := decodeBallot(raw); err == nil {
 			names[voter] = b.Name
 		}
 	}

@@ -36,14 +36,21 @@ func TestTallyBuiltForOlderPolls(t *testing.T) {
 	if err != nil || tl.Voters != 3 || tl.Counts[1] != 3 || len(tl.Names[1]) != 3 {
 		t.Fatalf("tally of an older poll: %+v, %v", tl, err)
 	}
+	// An older kring wrote every ballot as an object, a nameless one too.
+	if err := s.c.HSet(ctx, s.votesKey("old"), "anon:older", `{"options":[0]}`).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.c.Del(ctx, s.tallyKey("old")).Err(); err != nil {
 		t.Fatal(err)
+	}
+	if _, ballots, err := s.Polls().Get(ctx, "old"); err != nil || len(ballots) != 4 {
+		t.Fatalf("ballots in both forms: %+v, %v", ballots, err)
 	}
 	if _, err := storagetest.Vote(ctx, s.Polls(), "old", "U4", "Name of U4", 0); err != nil {
 		t.Fatal(err)
 	}
 	_, tl, err = s.Polls().Tally(ctx, "old")
-	if err != nil || tl.Voters != 4 || tl.Counts[0] != 1 || tl.Counts[1] != 3 {
+	if err != nil || tl.Voters != 5 || tl.Counts[0] != 2 || tl.Counts[1] != 3 {
 		t.Fatalf("tally after a click on an older poll: %+v, %v", tl, err)
 	}
 }
