@@ -56,14 +56,14 @@ func TestMeasureFrozenRedis(t *testing.T) {
 		replyMu.Unlock()
 		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("ok")), Header: http.Header{}, Request: r}, nil
 	})
-	mux := &bot.Mux{Settings: store.Settings(), Log: slog.New(slog.DiscardHandler)}
+	mux := &bot.Mux{Settings: store.Settings(), Log: slog.New(slog.DiscardHandler), Deliveries: store.Jobs()}
 	mux.HandleAction("m.", bot.ActionHandlerFunc(func(ctx context.Context, act *bot.Action) (*bot.Message, error) {
 		if _, err := store.Polls().Poll(ctx, "measure"); err != nil {
 			return nil, err
 		}
 		return bot.TextMessage("ok"), nil
 	}))
-	a, err := New(Config{SigningSecret: faultSecret, BotToken: "xoxb-m", Mux: mux, Dedupe: store.Jobs(),
+	a, err := New(Config{SigningSecret: faultSecret, BotToken: "xoxb-m", Mux: mux,
 		Log: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Transport: rt}})
 	if err != nil {
 		t.Fatal(err)

@@ -88,7 +88,7 @@ func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs sched
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
 	}
-	mux := &bot.Mux{Settings: settings, Log: log}
+	mux := &bot.Mux{Settings: settings, Log: log, Deliveries: jobs}
 	posters := bot.Posters{}
 	clock := bottest.NewClock(time.Now())
 	runner := &schedule.Runner{Store: jobs, Clock: clock, Log: log}
@@ -103,7 +103,6 @@ func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs sched
 		BotToken:      "xoxb-test",
 		APIURL:        h.api.apiURL(),
 		Mux:           mux,
-		Dedupe:        jobs,
 		Log:           log,
 	}
 	if n != nil {
@@ -124,6 +123,17 @@ func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs sched
 	t.Cleanup(h.srv.Close)
 	t.Cleanup(func() { h.close() })
 	return h
+}
+
+// know has kring learn the users with ids from the stand-in's users.info,
+// as a render that named them would.
+func (h *harness) know(ids ...string) {
+	h.t.Helper()
+	for _, id := range ids {
+		if _, ok := h.a.users.Get(context.Background(), id); !ok {
+			h.t.Fatalf("users.info does not know %s", id)
+		}
+	}
 }
 
 type testWriter struct{ t testing.TB }

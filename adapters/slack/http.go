@@ -79,7 +79,7 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed slash command", http.StatusBadRequest)
 		return
 	}
-	ack, err := a.command(sc, "sig:"+r.Header.Get("X-Slack-Signature"))
+	ack, err := a.command(r.Context(), sc, "sig:"+r.Header.Get("X-Slack-Signature"))
 	a.writeAck(w, ack, err)
 }
 
@@ -94,12 +94,7 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no payload", http.StatusBadRequest)
 		return
 	}
-	var cb slack.InteractionCallback
-	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
-		http.Error(w, "malformed payload", http.StatusBadRequest)
-		return
-	}
-	ack, err := a.interaction(&cb, "sig:"+r.Header.Get("X-Slack-Signature"))
+	ack, err := a.interaction(r.Context(), []byte(payload), "sig:"+r.Header.Get("X-Slack-Signature"))
 	a.writeAck(w, ack, err)
 }
 

@@ -2,23 +2,15 @@ package slack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
-	"net"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kringbot/kring/bot"
 	"github.com/slack-go/slack"
-)
-
-const (
-	// dedupeTTL outlives Slack's five-minute signature window and its
-	// retries, so a delivery seen twice within it is recognised.
-	dedupeTTL = 10 * time.Minute
-	// handlerTimeout bounds a command's or click's work, replies included.
-	handlerTimeout = 30 * time.Second
 )
 
 // errMalformed marks a payload kring cannot read; HTTP answers 400.
@@ -37,193 +29,120 @@ func ephemeralReply(m bot.Message) commandReply {
 	return commandReply{ResponseType: slack.ResponseTypeEphemeral, Text: r.Text, Blocks: r.Blocks}
 }
 
-// firstDelivery reports whether key is new, so a request Slack delivers
-// twice takes effect once. It waits for the store until by at most: the
-// check is part of the reply's budget. A store that fails outright lets
-// the request go ahead (a rare double beats a lost command); one that
-// does not answer by then, or times out, makes firstDelivery return
-// errStoreSlow, since the request's own store calls would hang the same
-// way.
-func (a *Adapter) firstDelivery(ctx context.Context, by time.Time, key string) (bool, error) {
-	ctx, cancel := context.WithDeadline(ctx, by)
-	defer cancel()
-	// The check runs apart and is given up on at by even when the store
-	// does not give up itself: go-redis sets up a new connection on its
-	// own timers, whatever the context says.
-	type result struct {
-		ok  bool
-		err error
-	}
-	res := make(chan result, 1)
-	a.spawn(func(context.Context) {
-		ok, err := a.seen.Once(ctx, "slack:delivery:"+key, dedupeTTL)
-		res <- result{ok, err}
-	})
-	var ok bool
-	var err error
-	select {
-	case r := <-res:
-		ok, err = r.ok, r.err
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	switch {
-	case err != nil && (ctx.Err() != nil || isTimeout(err)):
-		a.log.Warn("the store did not answer the check for a repeated delivery in time; asking the user to try again", "key", key, "err", err)
-		return false, errStoreSlow
-	case err != nil:
-		a.log.Warn("cannot check for a repeated delivery; handling it", "key", key, "err", err)
-		return true, nil
-	case !ok:
-		a.log.Info("repeated delivery ignored", "key", key)
-	}
-	return ok, nil
+// interaction is what kring reads of an interaction payload, and nothing
+// more: a click's payload echoes the whole message it came from (every
+// block of a poll), which slack.InteractionCallback would decode into
+// blocks on every click. BenchmarkDecodeClick measures the difference.
+type interaction struct {
+	Type slack.InteractionType `json:"type"`
+	Team struct {
+		ID string `json:"id"`
+	} `json:"team"`
+	User struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+		Name     string `json:"name"`
+	} `json:"user"`
+	Channel struct {
+		ID string `json:"id"`
+	} `json:"channel"`
+	Container struct {
+		ChannelID   string `json:"channel_id"`
+		MessageTs   string `json:"message_ts"`
+		IsEphemeral bool   `json:"is_ephemeral"`
+	} `json:"container"`
+	Message struct {
+		Ts string `json:"ts"`
+	} `json:"message"`
+	TriggerID   string `json:"trigger_id"`
+	ResponseURL string `json:"response_url"`
+	Actions     []struct {
+		ActionID string `json:"action_id"`
+		Value    string `json:"value"`
+		ActionTs string `json:"action_ts"`
+	} `json:"actions"`
+	// View is decoded only for a view submission.
+	View json.RawMessage `json:"view"`
 }
 
-// isTimeout reports whether err is a store that timed out rather than one
-// that refused at once: go-redis's own read timeout on a frozen Redis
-// comes before the context's deadline.
-func isTimeout(err error) bool {
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded)
+// submittedView is what kring reads of a submitted modal.
+type submittedView struct {
+	ID              string           `json:"id"`
+	Hash            string           `json:"hash"`
+	CallbackID      string           `json:"callback_id"`
+	PrivateMetadata string           `json:"private_metadata"`
+	State           *slack.ViewState `json:"state"`
 }
 
-// errStoreSlow marks a request the store could not take in time.
-var errStoreSlow = errors.New("the store did not answer within the reply budget")
-
-// checkBy is how long a request's delivery check may wait for the store:
-// until a fifth of AckWithin is left, so that the "try again" reply still
-// goes out in the acknowledgement, but at least minDeliveryCheck, lest a
-// short AckWithin turn a store that is merely busy into a refusal.
-func (a *Adapter) checkBy(arrived time.Time) time.Time {
-	by := arrived.Add(a.cfg.AckWithin - a.cfg.AckWithin/5)
-	return later(by, arrived.Add(minDeliveryCheck))
+// userName is the name a payload carries for its user: the handle, as
+// Slack sends no display name with an interaction.
+func (in *interaction) userName() string {
+	if in.User.Username != "" {
+		return in.User.Username
+	}
+	return in.User.Name
 }
 
-// minDeliveryCheck is the least time a delivery check is given: one small
-// write that takes longer than this means a store that hangs.
-const minDeliveryCheck = time.Second
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+// delivery names one delivery of a request, for the Mux to let a repeat
+// take effect once. It is made from what Slack puts in the payload, not
+// from the HTTP request around it: Slack signs every attempt anew with
+// the time of sending, so a retry of a request has a new signature but
+// the same payload, and Socket Mode resends an envelope as it was. Two
+// real clicks never share one: each interaction gets its own trigger_id
+// and action_ts. The parts are hashed, to keep the store's records small.
+func delivery(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return "slack:" + base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// tryAgain is the reply to a request the store could not take in time. Its
-// language comes from the Mux, asked with by (which has passed) as its
-// deadline, and waited for a tenth of AckWithin at most: a store that
-// hangs may take longer than its context allows (go-redis sets up a new
-// connection on a timer of its own), and the reply must not wait for it.
-func (a *Adapter) tryAgain(ctx context.Context, by time.Time, where bot.Where) bot.Reply {
-	got := make(chan string, 1)
-	a.spawn(func(context.Context) {
-		lctx, cancel := context.WithDeadline(ctx, by)
-		defer cancel()
-		got <- a.cfg.Mux.Locale(lctx, where)
-	})
-	locale := bot.DefaultLocale
-	t := time.NewTimer(a.cfg.AckWithin / 10)
-	defer t.Stop()
-	select {
-	case locale = <-got:
-	case <-t.C:
-	}
-	return bot.Reply{Message: bot.TextMessage(bot.T(locale).S("slack.try_again"))}
-}
+// user is who made a request: as the users cache knows them, else the id
+// and the handle the payload carries. Nothing here asks Slack.
+func (a *Adapter) user(id, name string) bot.User { return a.users.User(id, name) }
 
-// spawn runs f in the background, owned by the Adapter (Close waits).
-func (a *Adapter) spawn(f func(ctx context.Context)) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(a.ctx, handlerTimeout)
-		defer cancel()
-		f(ctx)
-	}()
-}
-
-// handleInTime runs handle and returns what finish makes of its reply when
-// it comes within AckWithin of arrived, the moment the request arrived.
-// Otherwise it returns nil (an empty ack) and finish runs later with late
-// set, to deliver the reply another way. handle gets by, the time until
-// which its delivery check may wait for the store.
-func (a *Adapter) handleInTime(arrived time.Time, handle func(ctx context.Context, by time.Time) bot.Reply, finish func(ctx context.Context, r bot.Reply, late bool) any) any {
-	var (
-		mu     sync.Mutex
-		gaveUp bool
-		done   = make(chan bot.Reply, 1)
-		ackBy  = arrived.Add(a.cfg.AckWithin)
-	)
-	a.spawn(func(ctx context.Context) {
-		r := handle(ctx, a.checkBy(arrived))
-		mu.Lock()
-		if gaveUp {
-			mu.Unlock()
-			finish(ctx, r, true)
-			return
-		}
-		done <- r
-		mu.Unlock()
-	})
-	t := time.NewTimer(time.Until(ackBy))
-	defer t.Stop()
-	select {
-	case r := <-done:
-		return finish(a.ctx, r, false)
-	case <-t.C:
+// learn fills the users cache with someone who typed a command, off the
+// request's path, so their next requests carry their time zone and
+// language. Clicks do not: a burst of new voters would be a burst of
+// users.info calls, which Slack limits.
+func (a *Adapter) learn(id string) {
+	if a.users.Known(id) {
+		return
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	select {
-	case r := <-done:
-		return finish(a.ctx, r, false)
-	default:
-		gaveUp = true
-		return nil
-	}
+	a.runner.Go(func(ctx context.Context) { a.users.Get(ctx, id) })
 }
 
 // command handles a slash command and returns the acknowledgement.
 // fallbackKey identifies the delivery when Slack sent no trigger id.
-func (a *Adapter) command(sc slack.SlashCommand, fallbackKey string) (any, error) {
+func (a *Adapter) command(reqCtx context.Context, sc slack.SlashCommand, fallbackKey string) (any, error) {
 	arrived := time.Now()
 	if sc.Command == "" || sc.UserID == "" || sc.ChannelID == "" {
 		return nil, errMalformed
 	}
-	key := "cmd:" + sc.TeamID + ":" + sc.TriggerID
+	key := delivery("cmd", sc.TeamID, sc.UserID, sc.TriggerID)
 	if sc.TriggerID == "" {
-		key = "cmd:" + fallbackKey
+		key = delivery("cmd", fallbackKey)
 	}
 	where := bot.Where{Platform: bot.Slack, Team: sc.TeamID, Channel: sc.ChannelID}
 	a.replies.rememberUser(where, sc.UserID, sc.ResponseURL)
-	return a.handleInTime(arrived, func(ctx context.Context, by time.Time) bot.Reply {
-		if fresh, err := a.firstDelivery(ctx, by, key); err != nil {
-			return a.tryAgain(ctx, by, where)
-		} else if !fresh {
-			return bot.Reply{}
-		}
-		req := &bot.Request{
-			Where:     where,
-			User:      a.users.lookup(ctx, sc.TeamID, sc.UserID, sc.UserName),
-			Command:   sc.Command,
-			Text:      sc.Text,
-			TriggerID: sc.TriggerID,
-		}
+	req := &bot.Request{
+		Where:     where,
+		User:      a.user(sc.UserID, sc.UserName),
+		Command:   sc.Command,
+		Text:      sc.Text,
+		TriggerID: sc.TriggerID,
+		Delivery:  key,
+	}
+	a.learn(sc.UserID)
+	r, inTime := a.runner.Answer(reqCtx, arrived, func(ctx context.Context) bot.Reply {
 		return a.cfg.Mux.ServeCommand(ctx, req)
-	}, func(ctx context.Context, r bot.Reply, late bool) any {
-		if r.Message == nil {
-			return nil
+	}, func(ctx context.Context, r bot.Reply) {
+		if r.Message != nil {
+			a.tell(ctx, where, sc.UserID, sc.ResponseURL, *r.Message)
 		}
-		if !late {
-			return ephemeralReply(*r.Message)
-		}
-		a.tell(ctx, where, sc.UserID, sc.ResponseURL, *r.Message)
-		return nil
-	}), nil
+	})
+	if !inTime || r.Message == nil {
+		return nil, nil
+	}
+	return ephemeralReply(*r.Message), nil
 }
 
 // tell shows m to one user: through the response_url when there is one
@@ -240,128 +159,131 @@ func (a *Adapter) tell(ctx context.Context, where bot.Where, user, responseURL s
 	}
 }
 
-// interaction handles a block action or view submission and returns the
-// acknowledgement.
-func (a *Adapter) interaction(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
-	switch cb.Type {
+// interaction handles a block action or view submission payload and
+// returns the acknowledgement.
+func (a *Adapter) interaction(reqCtx context.Context, payload []byte, fallbackKey string) (any, error) {
+	var in interaction
+	if err := json.Unmarshal(payload, &in); err != nil {
+		return nil, errors.Join(errMalformed, err)
+	}
+	switch in.Type {
 	case slack.InteractionTypeBlockActions:
-		return a.blockActions(cb, fallbackKey)
+		return a.blockActions(reqCtx, &in, fallbackKey)
 	case slack.InteractionTypeViewSubmission:
-		return a.viewSubmission(cb, fallbackKey)
+		return a.viewSubmission(reqCtx, &in, fallbackKey)
 	case "":
 		return nil, errMalformed
 	}
 	return nil, nil // view_closed, shortcuts: kring registers none
 }
 
-func (a *Adapter) blockActions(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+func (a *Adapter) blockActions(reqCtx context.Context, in *interaction, fallbackKey string) (any, error) {
 	arrived := time.Now()
-	actions := cb.ActionCallback.BlockActions
-	if len(actions) == 0 || cb.User.ID == "" {
+	if len(in.Actions) == 0 || in.User.ID == "" {
 		return nil, errMalformed
 	}
-	channel := cb.Channel.ID
+	channel := in.Channel.ID
 	if channel == "" {
-		channel = cb.Container.ChannelID
+		channel = in.Container.ChannelID
 	}
-	where := bot.Where{Platform: bot.Slack, Team: cb.Team.ID, Channel: channel}
-	ts := cb.Container.MessageTs
+	where := bot.Where{Platform: bot.Slack, Team: in.Team.ID, Channel: channel}
+	ts := in.Container.MessageTs
 	if ts == "" {
-		ts = cb.Message.Timestamp
+		ts = in.Message.Ts
 	}
 	ref := bot.Ref{Where: where, ID: ts}
-	if cb.Container.IsEphemeral && ts != "" {
-		a.replies.rememberEphemeral(ref, cb.ResponseURL)
+	if in.Container.IsEphemeral && ts != "" {
+		a.replies.rememberEphemeral(ref, in.ResponseURL)
 	}
-	a.replies.rememberUser(where, cb.User.ID, cb.ResponseURL)
-	return a.handleInTime(arrived, func(ctx context.Context, by time.Time) bot.Reply {
-		var fresh []*slack.BlockAction
-		for i, ba := range actions {
-			key := "act:" + cb.Team.ID + ":" + cb.TriggerID + ":" + ba.ActionTs
-			if cb.TriggerID == "" && ba.ActionTs == "" {
-				key = "act:" + fallbackKey + ":" + strconv.Itoa(i)
-			}
-			ok, err := a.firstDelivery(ctx, by, key)
-			if err != nil {
-				return a.tryAgain(ctx, by, where)
-			}
-			if ok {
-				fresh = append(fresh, ba)
-			}
+	a.replies.rememberUser(where, in.User.ID, in.ResponseURL)
+	user := a.user(in.User.ID, in.userName())
+	acts := make([]*bot.Action, len(in.Actions))
+	for i, ba := range in.Actions {
+		key := delivery("act", in.Team.ID, in.User.ID, in.TriggerID, ba.ActionTs, ba.ActionID)
+		if in.TriggerID == "" && ba.ActionTs == "" {
+			key = delivery("act", fallbackKey, ba.ActionID)
 		}
-		if len(fresh) == 0 {
-			return bot.Reply{}
+		acts[i] = &bot.Action{
+			Where:     where,
+			User:      user,
+			ID:        actionID(ba.ActionID),
+			Value:     ba.Value,
+			Ref:       ref,
+			TriggerID: in.TriggerID,
+			Delivery:  key,
 		}
-		user := a.users.lookup(ctx, cb.Team.ID, cb.User.ID, cb.User.Name)
+	}
+	responseURL := in.ResponseURL
+	r, inTime := a.runner.Answer(reqCtx, arrived, func(ctx context.Context) bot.Reply {
 		var last bot.Reply
-		for _, ba := range fresh {
-			act := &bot.Action{
-				Where:     where,
-				User:      user,
-				ID:        actionID(ba.ActionID),
-				Value:     ba.Value,
-				Ref:       ref,
-				TriggerID: cb.TriggerID,
-			}
+		for _, act := range acts {
 			if r := a.cfg.Mux.ServeAction(ctx, act); r.Message != nil {
 				last = r
 			}
 		}
 		return last
-	}, func(_ context.Context, r bot.Reply, _ bool) any {
-		// Slack ignores a body in answer to a click; the reply goes
-		// through the response_url, after the acknowledgement.
+	}, func(ctx context.Context, r bot.Reply) {
 		if r.Message != nil {
-			m := *r.Message
-			a.spawn(func(ctx context.Context) { a.tell(ctx, where, cb.User.ID, cb.ResponseURL, m) })
+			a.tell(ctx, where, user.ID, responseURL, *r.Message)
 		}
-		return nil
-	}), nil
+	})
+	// Slack ignores a body in answer to a click; the reply goes through
+	// the response_url, after the acknowledgement.
+	if inTime && r.Message != nil {
+		m := *r.Message
+		a.runner.Go(func(ctx context.Context) { a.tell(ctx, where, user.ID, responseURL, m) })
+	}
+	return nil, nil
 }
 
-func (a *Adapter) viewSubmission(cb *slack.InteractionCallback, fallbackKey string) (any, error) {
+func (a *Adapter) viewSubmission(reqCtx context.Context, in *interaction, fallbackKey string) (any, error) {
 	arrived := time.Now()
-	if cb.User.ID == "" {
+	if in.User.ID == "" {
 		return nil, errMalformed
 	}
-	fs, err := decodeFormState(cb.View.PrivateMetadata)
+	var view submittedView
+	if err := json.Unmarshal(in.View, &view); err != nil {
+		return nil, errors.Join(errMalformed, err)
+	}
+	fs, err := decodeFormState(view.PrivateMetadata)
 	if err != nil {
 		return nil, errors.Join(errMalformed, err)
 	}
-	key := "view:" + cb.Team.ID + ":" + cb.TriggerID
-	if cb.TriggerID == "" {
-		key = "view:" + cb.View.ID + ":" + cb.View.Hash + ":" + fallbackKey
+	key := delivery("view", in.Team.ID, in.User.ID, in.TriggerID)
+	if in.TriggerID == "" {
+		key = delivery("view", view.ID, view.Hash, fallbackKey)
 	}
 	where := fs.Where
-	return a.handleInTime(arrived, func(ctx context.Context, by time.Time) bot.Reply {
-		if fresh, err := a.firstDelivery(ctx, by, key); err != nil {
-			return a.tryAgain(ctx, by, where)
-		} else if !fresh {
-			return bot.Reply{}
-		}
-		act := &bot.Action{
-			Where:     where,
-			User:      a.users.lookup(ctx, cb.Team.ID, cb.User.ID, cb.User.Name),
-			ID:        cb.View.CallbackID,
-			Value:     fs.State,
-			TriggerID: cb.TriggerID,
-			Form:      formValues(cb.View.State),
-		}
-		return a.cfg.Mux.ServeAction(ctx, act)
-	}, func(ctx context.Context, r bot.Reply, late bool) any {
-		if len(r.FieldErrors) > 0 && !late {
-			return slack.NewErrorsViewSubmissionResponse(r.FieldErrors)
-		}
+	userID := in.User.ID
+	act := &bot.Action{
+		Where:     where,
+		User:      a.user(userID, in.userName()),
+		ID:        view.CallbackID,
+		Value:     fs.State,
+		TriggerID: in.TriggerID,
+		Form:      formValues(view.State),
+		Delivery:  key,
+	}
+	late := func(ctx context.Context, r bot.Reply) {
 		m := r.Message
 		if len(r.FieldErrors) > 0 {
 			m = fieldErrorsMessage(a.cfg.Mux.Locale(ctx, where), r.FieldErrors)
 		}
 		if m != nil {
-			msg := *m
-			a.spawn(func(ctx context.Context) { a.tell(ctx, where, cb.User.ID, "", msg) })
+			a.tell(ctx, where, userID, "", *m)
 		}
-		return nil
-	}), nil
+	}
+	r, inTime := a.runner.Answer(reqCtx, arrived, func(ctx context.Context) bot.Reply {
+		return a.cfg.Mux.ServeAction(ctx, act)
+	}, late)
+	switch {
+	case !inTime:
+	case len(r.FieldErrors) > 0:
+		return slack.NewErrorsViewSubmissionResponse(r.FieldErrors), nil
+	case r.Message != nil:
+		a.runner.Go(func(ctx context.Context) { late(ctx, r) })
+	}
+	return nil, nil
 }
 
 // fieldErrorsMessage lists a form's errors for when the modal has closed

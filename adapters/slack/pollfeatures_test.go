@@ -21,9 +21,14 @@ import (
 )
 
 // quickHarness is a harness whose updates go out every few milliseconds
-// instead of every second, so a test waits for less.
+// instead of every second, so a test waits for less. Its users are known
+// to kring already, as in a workspace where kring has named them before:
+// every request carries their display names (a request by an unknown user
+// carries its handle: TestClickMakesNoUserLookup).
 func quickHarness(t *testing.T) *harness {
-	return newHarness(t, func(c *Config) { c.PaceEvery = 5 * time.Millisecond })
+	h := newHarness(t, func(c *Config) { c.PaceEvery = 5 * time.Millisecond })
+	h.know("U1", "U2", "U3", "U4", testAdmin)
+	return h
 }
 
 // slashReply is a slash command's immediate reply as Slack reads it.

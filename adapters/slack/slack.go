@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kringbot/kring/adapters/reply"
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/pace"
 	"github.com/slack-go/slack"
@@ -37,14 +39,6 @@ type Dispatcher interface {
 
 var _ Dispatcher = (*bot.Mux)(nil)
 
-// Deduper remembers keys across processes; schedule.Store has it. It makes
-// a request Slack delivers twice take effect once.
-type Deduper interface {
-	// Once records key and reports whether it was new; the record is
-	// forgotten after ttl.
-	Once(ctx context.Context, key string, ttl time.Duration) (bool, error)
-}
-
 // Config configures an Adapter.
 type Config struct {
 	SigningSecret string // verifies HTTP requests; "" turns the HTTP endpoints off
@@ -52,17 +46,20 @@ type Config struct {
 	AppToken      string // xapp-…, turns Socket Mode on
 	APIURL        string // "" means DefaultAPIURL
 
-	Mux    Dispatcher
-	Dedupe Deduper      // nil: remember deliveries in this process only
-	Log    *slog.Logger // nil means slog.Default()
+	Mux Dispatcher
+	Log *slog.Logger // nil means slog.Default()
 
 	// HTTPClient calls the Web API and response_urls; nil means a client
 	// with a 20-second timeout.
 	HTTPClient *http.Client
 	// AckWithin is how long a request may run before Slack gets an empty
 	// acknowledgement and the reply follows through the response_url;
-	// 0 means 2.5 s, within Slack's 3 s.
+	// 0 means reply.DefaultWithin, 2.5 s, within Slack's 3 s.
 	AckWithin time.Duration
+	// Users tunes the cache of users' names, time zones and languages;
+	// its Lookup is set here (users.info). Zero values are the cache's
+	// defaults.
+	Users users.Config
 	// PaceEvery spaces posts per channel and updates per message; 0 means
 	// one second, Slack's rate.
 	PaceEvery time.Duration
@@ -79,13 +76,9 @@ type Adapter struct {
 	client  *slack.Client
 	raw     *webPoster
 	poster  *pace.Poster
-	users   *users
+	users   *users.Cache
 	replies *responseURLs
-	seen    Deduper
-
-	ctx    context.Context // the life of background work
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // handlers and late replies in flight
+	runner  *reply.Runner // handlers and late replies in flight
 
 	readyMu sync.Mutex
 	readyAt time.Time
@@ -113,7 +106,7 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.HTTPClient = &http.Client{Timeout: 20 * time.Second}
 	}
 	if cfg.AckWithin == 0 {
-		cfg.AckWithin = 2500 * time.Millisecond
+		cfg.AckWithin = reply.DefaultWithin
 	}
 	if cfg.PaceEvery == 0 {
 		cfg.PaceEvery = time.Second
@@ -124,22 +117,21 @@ func New(cfg Config) (*Adapter, error) {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
 	client := slack.New(cfg.BotToken, opts...)
-	ctx, cancel := context.WithCancel(context.Background())
 	a := &Adapter{
 		cfg:     cfg,
 		log:     log,
 		client:  client,
-		replies: &responseURLs{now: time.Now},
-		ctx:     ctx,
-		cancel:  cancel,
+		replies: newResponseURLs(time.Now),
+		runner:  reply.New(cfg.AckWithin, 0),
 	}
-	a.users = &users{api: client, now: time.Now, log: log}
-	a.raw = &webPoster{api: client, http: cfg.HTTPClient, log: log, locale: cfg.Mux.Locale, replies: a.replies}
+	ucfg := cfg.Users
+	ucfg.Lookup = lookup(client)
+	if ucfg.Log == nil {
+		ucfg.Log = log
+	}
+	a.users = users.New(ucfg)
+	a.raw = &webPoster{api: client, http: cfg.HTTPClient, log: log, locale: cfg.Mux.Locale, replies: a.replies, users: a.users}
 	a.poster = pace.New(a.raw, cfg.PaceEvery, log)
-	a.seen = cfg.Dedupe
-	if a.seen == nil {
-		a.seen = &memOnce{now: time.Now}
-	}
 	return a, nil
 }
 
@@ -207,45 +199,12 @@ func (a *Adapter) Check(ctx context.Context) error {
 
 // Close waits for requests in flight, sends pending updates and stops.
 func (a *Adapter) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
 	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("slack: requests still running at close: %w", ctx.Err())
+	if rerr := a.runner.Close(ctx); rerr != nil {
+		err = fmt.Errorf("slack: %w", rerr)
 	}
 	if perr := a.poster.Close(ctx); perr != nil && err == nil {
 		err = fmt.Errorf("slack: flush pending updates: %w", perr)
 	}
-	a.cancel()
 	return err
-}
-
-// memOnce is a Deduper for one process.
-type memOnce struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[string]time.Time
-}
-
-func (o *memOnce) Once(_ context.Context, key string, ttl time.Duration) (bool, error) {
-	now := o.now()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.m == nil {
-		o.m = map[string]time.Time{}
-	}
-	if exp, ok := o.m[key]; ok && now.Before(exp) {
-		return false, nil
-	}
-	if len(o.m) > 100000 {
-		for k, exp := range o.m {
-			if now.After(exp) {
-				delete(o.m, k)
-			}
-		}
-	}
-	o.m[key] = now.Add(ttl)
-	return true, nil
 }

@@ -87,16 +87,16 @@ func (a *Adapter) socketEvents(ctx context.Context, sm *socketmode.Client) {
 				continue
 			}
 			req := *evt.Request
-			a.spawn(func(context.Context) { a.socketRequest(sm, evt, req) })
+			a.runner.Go(func(ctx context.Context) { a.socketRequest(ctx, sm, evt, req) })
 		case socketmode.EventTypeEventsAPI:
 			if evt.Request != nil {
-				a.socketAck(sm, evt.Request.EnvelopeID, nil)
+				a.socketAck(ctx, sm, evt.Request.EnvelopeID, nil)
 			}
 		}
 	}
 }
 
-func (a *Adapter) socketRequest(sm *socketmode.Client, evt socketmode.Event, req socketmode.Request) {
+func (a *Adapter) socketRequest(ctx context.Context, sm *socketmode.Client, evt socketmode.Event, req socketmode.Request) {
 	var (
 		ack any
 		err error
@@ -104,9 +104,11 @@ func (a *Adapter) socketRequest(sm *socketmode.Client, evt socketmode.Event, req
 	key := "env:" + req.EnvelopeID
 	switch data := evt.Data.(type) {
 	case slack.SlashCommand:
-		ack, err = a.command(data, key)
+		ack, err = a.command(ctx, data, key)
 	case slack.InteractionCallback:
-		ack, err = a.interaction(&data, key)
+		// slack-go decoded the payload into its full type already; kring
+		// reads its own few fields from the raw JSON, as over HTTP.
+		ack, err = a.interaction(ctx, req.Payload, key)
 	default:
 		err = errMalformed
 	}
@@ -114,11 +116,11 @@ func (a *Adapter) socketRequest(sm *socketmode.Client, evt socketmode.Event, req
 		a.log.Warn("malformed Socket Mode request", "envelope", req.EnvelopeID, "err", err)
 		ack = nil
 	}
-	a.socketAck(sm, req.EnvelopeID, ack)
+	a.socketAck(ctx, sm, req.EnvelopeID, ack)
 }
 
-func (a *Adapter) socketAck(sm *socketmode.Client, envelope string, payload any) {
-	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Second)
+func (a *Adapter) socketAck(ctx context.Context, sm *socketmode.Client, envelope string, payload any) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	err := sm.AckCtx(ctx, envelope, payload)
 	if err != nil && payload != nil {

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
 	"github.com/slack-go/slack"
 )
@@ -39,6 +39,7 @@ type webPoster struct {
 	log     *slog.Logger
 	locale  func(ctx context.Context, where bot.Where) string
 	replies *responseURLs
+	users   *users.Cache // names for Names, in users.go
 
 	mu  sync.Mutex
 	dms map[string]string // team:user → DM channel id
@@ -229,133 +230,4 @@ func apiError(method, target string, err error) error {
 		}
 	}
 	return fmt.Errorf("slack %s %s: %w", method, target, err)
-}
-
-// responseURLs remembers recent response_urls (valid for 30 minutes at
-// Slack): per user and conversation, to reach users where the bot is not a
-// member, and per ephemeral message, to update it.
-type responseURLs struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[string]urlEntry
-}
-
-type urlEntry struct {
-	url string
-	exp time.Time
-}
-
-const responseURLLife = 25 * time.Minute
-
-func (r *responseURLs) put(key, url string) {
-	if url == "" {
-		return
-	}
-	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.m == nil {
-		r.m = map[string]urlEntry{}
-	}
-	if len(r.m) > 10000 {
-		for k, e := range r.m {
-			if now.After(e.exp) {
-				delete(r.m, k)
-			}
-		}
-	}
-	r.m[key] = urlEntry{url: url, exp: now.Add(responseURLLife)}
-}
-
-func (r *responseURLs) get(key string) (string, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e, ok := r.m[key]
-	if !ok || r.now().After(e.exp) {
-		return "", false
-	}
-	return e.url, true
-}
-
-func (r *responseURLs) rememberUser(where bot.Where, user, url string) {
-	r.put("u:"+where.Key()+":"+user, url)
-}
-
-func (r *responseURLs) latest(where bot.Where, user string) (string, bool) {
-	return r.get("u:" + where.Key() + ":" + user)
-}
-
-func (r *responseURLs) rememberEphemeral(ref bot.Ref, url string) {
-	r.put("e:"+ref.Key()+":"+ref.ID, url)
-}
-
-func (r *responseURLs) ephemeral(ref bot.Ref) (string, bool) {
-	return r.get("e:" + ref.Key() + ":" + ref.ID)
-}
-
-// users caches display names, time zones and locales from users.info
-// (slack-go asks for include_locale).
-type users struct {
-	api webAPI
-	now func() time.Time
-	log *slog.Logger
-
-	mu sync.Mutex
-	m  map[string]userEntry
-}
-
-type userEntry struct {
-	user bot.User
-	exp  time.Time
-}
-
-const (
-	userLife      = time.Hour
-	userMissLife  = time.Minute // after a failed lookup, do not ask again for this long
-	userLookupMax = 800 * time.Millisecond
-)
-
-// lookup returns the user with display name and time zone, from the cache
-// or users.info. It never fails: a user Slack cannot tell about is shown by
-// the name the request carried. It waits at most userLookupMax, so a slow
-// or rate-limited users.info cannot cost the three-second ack.
-func (u *users) lookup(ctx context.Context, team, id, name string) bot.User {
-	key := team + ":" + id
-	now := u.now()
-	u.mu.Lock()
-	e, ok := u.m[key]
-	u.mu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.user
-	}
-	fallback := bot.User{ID: id, Name: name}
-	ctx, cancel := context.WithTimeout(ctx, userLookupMax)
-	defer cancel()
-	info, err := u.api.GetUserInfoContext(ctx, id)
-	entry := userEntry{user: fallback, exp: now.Add(userMissLife)}
-	if err != nil {
-		u.log.Warn("users.info failed; showing the user name from the request", "user", id, "err", err)
-	} else {
-		display := info.Profile.DisplayName
-		if display == "" {
-			display = info.RealName
-		}
-		if display == "" {
-			display = info.Name
-		}
-		if display == "" {
-			display = name
-		}
-		entry = userEntry{user: bot.User{ID: id, Name: display, TZ: info.TZ, Locale: info.Locale}, exp: now.Add(userLife)}
-	}
-	u.mu.Lock()
-	if u.m == nil {
-		u.m = map[string]userEntry{}
-	}
-	if len(u.m) > 50000 {
-		clear(u.m)
-	}
-	u.m[key] = entry
-	u.mu.Unlock()
-	return entry.user
 }

@@ -26,8 +26,7 @@ func (m *Main) slackPlatform(a *app) (platform, error) {
 		BotToken:      c.SlackBotToken,
 		AppToken:      c.SlackAppToken,
 		APIURL:        c.SlackAPIURL,
-		Mux:           a.mux,
-		Dedupe:        a.stores.Jobs,
+		Mux:           a.mux, // checks deliveries in the jobs store
 		Log:           a.log,
 	})
 	if err != nil {
