@@ -1,0 +1,150 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/slack-go/slack"
+)
+
+// newAbilityAdapter is an Adapter on a fresh stand-in.
+func newAbilityAdapter(t *testing.T) (*Adapter, *standin) {
+	t.Helper()
+	api := newStandinOn(t, nil)
+	a, err := New(Config{
+		SigningSecret: testSecret, BotToken: "xoxb-test", APIURL: api.apiURL(),
+		Mux: &bot.Mux{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PaceEvery: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = a.Close(ctx)
+	})
+	return a, api
+}
+
+// TestMembersPageByPage: a channel of 450 people takes three
+// conversations.members calls of at most 200, and the bot is left out.
+func TestMembersPageByPage(t *testing.T) {
+	a, api := newAbilityAdapter(t)
+	var want []string
+	members := []string{standinBot}
+	for i := range 450 {
+		id := fmt.Sprintf("U%04d", i)
+		want = append(want, id)
+		members = append(members, id)
+	}
+	api.addChannel("CBIG", false, members...)
+	got, err := a.raw.Members(context.Background(), bot.Where{Platform: bot.Slack, Team: "T1", Channel: "CBIG"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Sort(got); !slices.Equal(got, want) {
+		t.Errorf("got %d members, want %d", len(got), len(want))
+	}
+	calls := api.recorded("conversations.members")
+	if len(calls) != 3 {
+		t.Errorf("%d conversations.members calls, want 3", len(calls))
+	}
+	for i, c := range calls {
+		if c.Form.Get("limit") != "200" || (i > 0) != (c.Form.Get("cursor") != "") {
+			t.Errorf("call %d: limit %q cursor %q", i, c.Form.Get("limit"), c.Form.Get("cursor"))
+		}
+	}
+}
+
+// TestAbilitiesRefused: what Slack refuses reaches the caller as an error,
+// a user error where an admin can fix it.
+func TestAbilitiesRefused(t *testing.T) {
+	a, api := newAbilityAdapter(t)
+	ctx := context.Background()
+	api.addChannel("GSECRET", true, "U1")
+	api.addChannel("COUT", false, "U1")
+	api.addChannel("C1", false, standinBot, "U1")
+	secret := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "GSECRET"}
+	out := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "COUT"}
+	c1 := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
+
+	if _, err := a.raw.Members(ctx, secret); !isUserError(err, "slack.channel_not_found") {
+		t.Errorf("members of a private channel without the bot: %v", err)
+	}
+	if _, err := a.raw.Reply(ctx, bot.Ref{Where: out, ID: api.postAs("U1", "COUT", "hoi")}, bot.Message{Text: "x"}); !isUserError(err, "slack.not_in_channel") {
+		t.Errorf("reply in a channel without the bot: %v", err)
+	}
+	theirs := bot.Ref{Where: c1, ID: api.postAs("U1", "C1", "van U1")}
+	if err := a.raw.Delete(ctx, theirs); err == nil {
+		t.Error("deleting a user's message did not fail")
+	} else if se, ok := errors.AsType[slack.SlackErrorResponse](err); !ok || se.Err != "cant_delete_message" {
+		t.Errorf("deleting a user's message: %v", err)
+	}
+	if len(api.held("C1")) != 1 {
+		t.Errorf("the user's message is gone: %+v", api.held("C1"))
+	}
+}
+
+// TestReplyToAReplyJoinsTheRootsThread: Slack keeps threads one level
+// deep, so a reply to a reply lands in the root's thread.
+func TestReplyToAReplyJoinsTheRootsThread(t *testing.T) {
+	a, api := newAbilityAdapter(t)
+	ctx := context.Background()
+	c1 := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
+	root, err := a.raw.Post(ctx, c1, bot.Message{Text: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.raw.Reply(ctx, root, bot.Message{Text: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.raw.Reply(ctx, first, bot.Message{Text: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range api.held("C1") {
+		if m.TS == second.ID && m.Thread != root.ID {
+			t.Errorf("reply to a reply is in thread %q, want %q", m.Thread, root.ID)
+		}
+	}
+}
+
+// TestPacedPosterHasTheAbilities: the Poster features get (pace around the
+// Web API Poster) replies and deletes through to Slack.
+func TestPacedPosterHasTheAbilities(t *testing.T) {
+	a, api := newAbilityAdapter(t)
+	ctx := context.Background()
+	c1 := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
+	p := a.Poster()
+	root, err := p.Post(ctx, c1, bot.Message{Text: "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := bot.ReplyInThread(ctx, p, root, bot.Message{Text: "antwoord"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.DeleteMessage(ctx, p, root, bot.Message{Text: "weg"}); err != nil {
+		t.Fatal(err)
+	}
+	held := api.held("C1")
+	if len(held) != 1 || held[0].TS != reply.ID || held[0].Thread != root.ID {
+		t.Errorf("channel holds %+v, want the reply alone under its deleted root", held)
+	}
+	if got := bot.MentionOf(ctx, p, c1, bot.User{ID: "U1", Name: "Anna <3"}); got != "Anna <3" {
+		t.Errorf("mention on Slack = %q, want the name as text", got)
+	}
+}
+
+func isUserError(err error, id string) bool {
+	ue, ok := bot.AsUserError(err)
+	return ok && ue.ID == id
+}
