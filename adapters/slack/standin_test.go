@@ -77,7 +77,10 @@ type standin struct {
 	mu    sync.Mutex
 	calls []call
 	fail  map[string]string
-	ts    int
+	// hold keeps the answer to a method (or "method:user") until the
+	// channel is closed.
+	hold map[string]chan struct{}
+	ts   int
 	// wsURL is what apps.connections.open returns.
 	wsURL string
 	// changed is closed and replaced on every call, to wait on.
@@ -119,6 +122,28 @@ func newStandinOn(t testing.TB, n *bottest.PipeNet) *standin {
 }
 
 func (s *standin) apiURL() string { return s.URL + "/api/" }
+
+// holdUntil keeps the answers to key ("method:user") until release.
+func (s *standin) holdUntil(key string, release chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hold == nil {
+		s.hold = map[string]chan struct{}{}
+	}
+	s.hold[key] = release
+}
+
+// count is how many calls of method the stand-in received with form
+// field key set to value ("" value: any).
+func (s *standin) count(method, key, value string) int {
+	n := 0
+	for _, c := range s.recorded(method) {
+		if value == "" || c.Form.Get(key) == value {
+			n++
+		}
+	}
+	return n
+}
 
 func (s *standin) setFail(key, slackErr string) {
 	s.mu.Lock()
@@ -178,8 +203,19 @@ func (s *standin) serve(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.fail[c.Method+":"+c.Form.Get("channel")]; ok {
 		failure = f
 	}
+	if f, ok := s.fail[c.Method+":"+c.Form.Get("user")]; ok && c.Form.Get("user") != "" {
+		failure = f
+	}
+	hold := s.hold[c.Method+":"+c.Form.Get("user")]
 	wsURL := s.wsURL
 	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
 
 	if failure == "ratelimited" {
 		w.Header().Set("Retry-After", "0")
