@@ -75,6 +75,12 @@ const (
 	// dialerRetries makes a refused dial an error at once: the caller's
 	// budget, not the dialer, decides how long to keep trying.
 	dialerRetries = 1
+	// maxRedirects plays maxRetries' part for Redis Cluster: go-redis's
+	// cluster client counts a retry after a timeout against the redirects
+	// it may follow, and its default of three lets one call on a hung
+	// master wait out four timeouts. One redirect still follows the MOVED
+	// a node answers after a failover.
+	maxRedirects = 1
 )
 
 // Store is kring's data in one Redis (or Sentinel group, or Cluster).
@@ -152,10 +158,57 @@ func (o options) client() goredis.UniversalClient {
 	case o.failover != nil:
 		return goredis.NewFailoverClient(o.failover)
 	case o.cluster != nil:
-		return goredis.NewClusterClient(o.cluster)
+		c := goredis.NewClusterClient(o.cluster)
+		c.AddHook(followFailover{c})
+		return c
 	default:
 		return goredis.NewClient(o.simple)
 	}
+}
+
+// followFailover makes a Cluster client ask again which node serves which
+// slots as soon as a node fails to answer. go-redis asks on a MOVED or
+// ASK reply and otherwise once a minute, but a master that hangs or dies
+// sends no reply at all: without this, kring would go on asking it for
+// up to a minute after its replica had taken over its slots, and every
+// click and job in those slots would fail meanwhile.
+type followFailover struct{ c *goredis.ClusterClient }
+
+func (f followFailover) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (f followFailover) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := next(ctx, cmd)
+		if unanswered(err) {
+			f.c.ReloadState(ctx)
+		}
+		return err
+	}
+}
+
+func (f followFailover) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		err := next(ctx, cmds)
+		if unanswered(err) {
+			f.c.ReloadState(ctx)
+		}
+		return err
+	}
+}
+
+// unanswered reports whether err says a node gave no answer (a timeout, a
+// refused or broken connection) or the cluster is down, rather than a
+// reply to the command. ReloadState only schedules a reload, at most one
+// at a time, so a burst of failures costs one CLUSTER SLOTS.
+func unanswered(err error) bool {
+	if err == nil || errors.Is(err, goredis.Nil) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var reply goredis.Error
+	if errors.As(err, &reply) {
+		return strings.HasPrefix(reply.Error(), "CLUSTERDOWN ")
+	}
+	return true
 }
 
 // bound sets the timeouts that let a request on a hung Redis give up in
@@ -196,6 +249,9 @@ func (o options) bound() {
 		*k.dialRetries = dialerRetries
 	}
 	*k.ctxTimeout = true
+	if o.cluster != nil && o.cluster.MaxRedirects == 0 {
+		o.cluster.MaxRedirects = maxRedirects
+	}
 }
 
 // where names the servers for messages, without credentials.
