@@ -11,11 +11,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/kringbot/kring/adapters/reply"
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/pace"
 )
@@ -54,8 +55,10 @@ type Config struct {
 	AckWithin time.Duration
 	// RetryBackoff is the first wait before retrying a 5xx (default 250 ms).
 	RetryBackoff time.Duration
-	// UserTTL is how long a user's name and zone are kept (default 10 min).
-	UserTTL time.Duration
+	// Users tunes the cache of users' names, time zones and languages;
+	// its Lookup is set here (GET /users/{id}). Zero values are the
+	// cache's defaults, as on Slack.
+	Users users.Config
 }
 
 // Adapter is kring on Mattermost.
@@ -67,11 +70,8 @@ type Adapter struct {
 	client *client
 	rest   *restPoster
 	paced  *pace.Poster
-	users  *users
-
-	ctx  context.Context // parent of work that outlives a request
-	stop context.CancelFunc
-	wg   sync.WaitGroup // work answered later
+	users  *users.Cache
+	runner *reply.Runner // work answered in time or later
 }
 
 // New checks cfg and returns the adapter.
@@ -118,13 +118,10 @@ func New(cfg Config) (*Adapter, error) {
 		cfg.Every = time.Second
 	}
 	if cfg.AckWithin <= 0 {
-		cfg.AckWithin = 2500 * time.Millisecond
+		cfg.AckWithin = reply.DefaultWithin
 	}
 	if cfg.RetryBackoff <= 0 {
 		cfg.RetryBackoff = 250 * time.Millisecond
-	}
-	if cfg.UserTTL <= 0 {
-		cfg.UserTTL = 10 * time.Minute
 	}
 	public := strings.TrimRight(cfg.PublicURL, "/")
 	a := &Adapter{
@@ -138,10 +135,15 @@ func New(cfg Config) (*Adapter, error) {
 		},
 		client: newClient(cfg.URL, cfg.BotToken, cfg.HTTPClient, cfg.RetryBackoff),
 	}
-	a.rest = &restPoster{c: a.client, render: a.render, log: a.log, dms: map[string]string{}}
+	ucfg := cfg.Users
+	ucfg.Lookup = lookup(a.client)
+	if ucfg.Log == nil {
+		ucfg.Log = a.log
+	}
+	a.users = users.New(ucfg)
+	a.runner = reply.New(cfg.AckWithin, 0)
+	a.rest = &restPoster{c: a.client, render: a.render, log: a.log, dms: map[string]string{}, users: a.users}
 	a.paced = pace.New(a.rest, cfg.Every, a.log)
-	a.users = &users{c: a.client, ttl: cfg.UserTTL, m: map[string]cachedUser{}}
-	a.ctx, a.stop = context.WithCancel(context.Background())
 	return a, nil
 }
 
@@ -189,18 +191,13 @@ func (a *Adapter) Ready(ctx context.Context) error {
 // Close waits for answers still being worked on, sends pending updates and
 // stops.
 func (a *Adapter) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
 	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("mattermost: answers still running: %w", ctx.Err())
+	if rerr := a.runner.Close(ctx); rerr != nil {
+		err = fmt.Errorf("mattermost: %w", rerr)
 	}
 	if perr := a.paced.Close(ctx); perr != nil {
 		err = errors.Join(err, fmt.Errorf("mattermost: flush updates: %w", perr))
 	}
-	a.stop()
 	return err
 }
 

@@ -2,6 +2,8 @@ package mattermost
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -21,12 +22,37 @@ import (
 // maxBody is the largest request kring reads; Mattermost's are a few KiB.
 const maxBody = 1 << 20
 
-// workTimeout bounds the work behind one command or click, answered late
-// or not.
-const workTimeout = 30 * time.Second
+// delivery names one delivery of a command or click, for the Mux to let a
+// repeat take effect once: Mattermost mints a trigger id for every
+// command and click (signed, with the user and the time in it), so a
+// request sent again as it was (by a proxy retrying, or replayed) carries
+// the same one, and two real clicks never do. Mattermost itself sends
+// each request once. A request without a trigger id (servers before 5.6)
+// and a dialog submission (which carries none) get "": nothing in them
+// tells a repeat from a second submission. The parts are hashed, to keep
+// the store's records small.
+func delivery(kind, userID, triggerID string) string {
+	if triggerID == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(kind + "\x00" + userID + "\x00" + triggerID))
+	return "mattermost:" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// learn fills the users cache with someone who typed a command, off the
+// request's path, so their next requests carry their time zone and
+// language. Clicks do not: a burst of new voters would be a burst of
+// users API calls.
+func (a *Adapter) learn(id string) {
+	if a.users.Known(id) {
+		return
+	}
+	a.runner.Go(func(ctx context.Context) { a.users.Get(ctx, id) })
+}
 
 // serveCommand answers Mattermost's form-encoded slash command request.
 func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
 		a.badBody(w, err)
@@ -46,14 +72,16 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request) {
 	where := bot.Where{Platform: bot.Mattermost, Team: f.Get("team_id"), Channel: channelID}
 	a.rest.noteChannel(channelID, f.Get("channel_name"))
 	hook := a.hookURL(f.Get("response_url"))
-	reply, ok := a.answer(r.Context(), func(ctx context.Context) bot.Reply {
-		req := &bot.Request{
-			Where:     where,
-			User:      a.users.get(ctx, userID, f.Get("user_name")),
-			Command:   command,
-			Text:      f.Get("text"),
-			TriggerID: f.Get("trigger_id"),
-		}
+	req := &bot.Request{
+		Where:     where,
+		User:      a.users.User(userID, f.Get("user_name")),
+		Command:   command,
+		Text:      f.Get("text"),
+		TriggerID: f.Get("trigger_id"),
+		Delivery:  delivery("cmd", userID, f.Get("trigger_id")),
+	}
+	a.learn(userID)
+	reply, ok := a.runner.Answer(r.Context(), arrived, func(ctx context.Context) bot.Reply {
 		return a.cfg.Handler.ServeCommand(ctx, req)
 	}, func(ctx context.Context, reply bot.Reply) {
 		if reply.Message == nil {
@@ -124,6 +152,7 @@ type actionResponse struct {
 // serveAction answers a button click. The context must verify before
 // anything else is looked at; the clicking user is the request's user_id.
 func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	var in model.PostActionIntegrationRequest
 	if !a.decode(w, r, &in) {
 		return
@@ -155,16 +184,20 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, actionResponse{})
 		return
 	}
+	userID := in.UserId
 	act := &bot.Action{
-		Where:     where,
+		Where: where,
+		// The user as the click carries them (user_name on servers since
+		// 5.x's later releases), or as kring knows them: a click asks
+		// Mattermost nothing.
+		User:      a.users.User(userID, in.UserName),
 		ID:        ctx[keyAction],
 		Value:     ctx[keyValue],
 		Ref:       bot.Ref{Where: where, ID: in.PostId},
 		TriggerID: in.TriggerId,
+		Delivery:  delivery("act", userID, in.TriggerId),
 	}
-	userID, username := in.UserId, in.UserName
-	reply, ok := a.answer(r.Context(), func(c context.Context) bot.Reply {
-		act.User = a.users.get(c, userID, username)
+	reply, ok := a.runner.Answer(r.Context(), arrived, func(c context.Context) bot.Reply {
 		return a.cfg.Handler.ServeAction(c, act)
 	}, func(c context.Context, reply bot.Reply) {
 		a.sendEphemeral(c, where, userID, reply.Message)
@@ -173,7 +206,7 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 	if ok && reply.Message != nil {
 		if hasButtons(*reply.Message) {
 			// An action's answer is text only; one with buttons is posted.
-			a.later(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
+			a.runner.Go(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
 		} else {
 			resp = actionResponse{EphemeralText: a.render.text(*reply.Message), SkipSlackParsing: true}
 		}
@@ -204,7 +237,7 @@ func (a *Adapter) check(reqCtx context.Context, ctx map[string]string, in model.
 	defer cancel()
 	where := bot.Where{Platform: bot.Mattermost, Team: ctx[keyTeam], Channel: ctx[keyChannel]}
 	act := &bot.Action{
-		Where: where, User: a.users.get(c, in.UserId, in.UserName),
+		Where: where, User: a.users.User(in.UserId, in.UserName),
 		ID: ctx[keyAction], Value: ctx[keyValue], Ref: bot.Ref{Where: where, ID: in.PostId},
 	}
 	return ch.CheckAction(c, act).Message
@@ -269,18 +302,17 @@ func (a *Adapter) serveDialog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	userID := in.UserId
+	// A submission carries no user name; the cache may know one.
+	act.User = a.users.User(userID, "")
 	// A refused form must be answered, not sent later: wait for the
 	// handler for as long as Mattermost waits for a dialog.
-	c, cancel := context.WithTimeout(a.ctx, workTimeout)
-	defer cancel()
-	act.User = a.users.get(c, userID, "")
-	reply := a.cfg.Handler.ServeAction(c, act)
+	reply := a.runner.Serve(func(c context.Context) bot.Reply { return a.cfg.Handler.ServeAction(c, act) })
 	if len(reply.FieldErrors) > 0 {
 		writeJSON(w, dialogResponse{Errors: reply.FieldErrors})
 		return
 	}
 	if reply.Message != nil {
-		a.later(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
+		a.runner.Go(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
 	}
 	writeJSON(w, dialogResponse{})
 }
@@ -342,61 +374,6 @@ func (a *Adapter) sendEphemeral(ctx context.Context, where bot.Where, userID str
 	if err := a.paced.Ephemeral(ctx, where, userID, *m); err != nil {
 		a.log.Error("ephemeral reply", "user", userID, "channel", where.Channel, "err", err)
 	}
-}
-
-// answer runs serve and waits for it for AckWithin. If it answers in time
-// its reply is returned with true; otherwise the request is acknowledged
-// empty and late receives the reply when it comes. The work is owned by
-// the adapter, so Close waits for it.
-func (a *Adapter) answer(reqCtx context.Context, serve func(context.Context) bot.Reply, late func(context.Context, bot.Reply)) (bot.Reply, bool) {
-	ctx, cancel := context.WithTimeout(a.ctx, workTimeout)
-	var (
-		mu     sync.Mutex
-		gaveUp bool
-		done   = make(chan bot.Reply, 1)
-	)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		defer cancel()
-		reply := serve(ctx)
-		mu.Lock()
-		if !gaveUp {
-			done <- reply
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		late(ctx, reply)
-	}()
-	t := time.NewTimer(a.cfg.AckWithin)
-	defer t.Stop()
-	select {
-	case reply := <-done:
-		return reply, true
-	case <-t.C:
-	case <-reqCtx.Done():
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	select {
-	case reply := <-done:
-		return reply, true
-	default:
-		gaveUp = true
-		return bot.Reply{}, false
-	}
-}
-
-// later runs f in the background, owned by the adapter.
-func (a *Adapter) later(f func(context.Context)) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(a.ctx, workTimeout)
-		defer cancel()
-		f(ctx)
-	}()
 }
 
 // decode reads a JSON body of at most maxBody bytes into v, answering 413

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kringbot/kring/adapters/mattermost/mattermosttest"
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/storage/bolt"
 )
 
 const (
@@ -150,7 +152,12 @@ func newHarness(t *testing.T, tweak ...func(*Config)) *harness {
 	kring := httptest.NewServer(mux)
 	t.Cleanup(kring.Close)
 	feat := &counter{clicks: map[string]int{}, names: map[string]string{}, release: make(chan struct{})}
-	bm := &bot.Mux{}
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	bm := &bot.Mux{Deliveries: db.Jobs()}
 	cfg := Config{
 		URL: mm.URL, BotToken: mm.BotToken, CommandTokens: []string{"other-token", testToken},
 		Secret: testSecret, PublicURL: kring.URL, Handler: bm,

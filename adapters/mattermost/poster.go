@@ -12,6 +12,7 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
 )
 
@@ -21,6 +22,7 @@ type restPoster struct {
 	c      *client
 	render renderer
 	log    *slog.Logger
+	users  *users.Cache // names for Names, in users.go
 
 	mu  sync.Mutex
 	me  *model.User       // the bot account, once asked

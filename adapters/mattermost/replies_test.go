@@ -115,16 +115,19 @@ func TestCommandInAPrivateConversation(t *testing.T) {
 	}
 }
 
-// Each user's language comes along with their name, from the lookup kring
-// already makes.
+// Each user's language comes along with their name, from the one lookup
+// kring makes of them.
 func TestUserLocale(t *testing.T) {
 	h := newHarness(t)
 	h.mm.SetLocale(bram, "en")
-	if u := h.ad.users.get(t.Context(), bram, "bram"); u.Locale != "en" || u.Name != "Bram" {
+	if u, ok := h.ad.users.Get(t.Context(), bram); !ok || u.Locale != "en" || u.Name != "Bram" {
 		t.Errorf("bram = %+v", u)
 	}
-	if u := h.ad.users.get(t.Context(), anna, "anna"); u.Locale != "" {
+	if u, ok := h.ad.users.Get(t.Context(), anna); !ok || u.Locale != "" {
 		t.Errorf("anna = %+v", u)
+	}
+	if u := h.ad.users.User(bram, "bram"); u.Locale != "en" || u.Name != "Bram" {
+		t.Errorf("bram's requests carry %+v", u)
 	}
 	if n := h.mm.Count(http.MethodGet, "/api/v4/users/"); n != 2 {
 		t.Errorf("%d user lookups, want 2", n)

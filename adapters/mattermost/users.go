@@ -3,69 +3,45 @@ package mattermost
 import (
 	"context"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
 )
 
-// users looks up display names, time zones and languages, keeping each for
-// a while:
-// a busy poll would otherwise ask for the same voters over and over.
-type users struct {
-	c   *client
-	ttl time.Duration
-
-	mu sync.Mutex
-	m  map[string]cachedUser
-}
-
-type cachedUser struct {
-	user    bot.User
-	expires time.Time
-}
-
+// maxCachedUsers bounds the adapter's small per-user maps (direct
+// channels, conversations seen).
 const maxCachedUsers = 10000
 
-// get returns the user with id. When the users API fails the request goes
-// on with what Mattermost sent along (the username), uncached.
-func (u *users) get(ctx context.Context, id, username string) bot.User {
-	now := time.Now()
-	u.mu.Lock()
-	e, ok := u.m[id]
-	u.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.user
-	}
-	var mu *model.User
-	err := u.c.do(ctx, "get user", func() (*model.Response, error) {
-		var (
-			resp *model.Response
-			err  error
-		)
-		mu, resp, err = u.c.api.GetUser(ctx, id, "")
-		return resp, err
-	})
-	if err != nil || mu == nil {
-		return bot.User{ID: id, Name: username}
-	}
-	user := bot.User{ID: id, Name: displayName(mu), TZ: timezone(mu.Timezone), Locale: mu.Locale}
-	u.mu.Lock()
-	if len(u.m) >= maxCachedUsers {
-		for k, v := range u.m {
-			if now.After(v.expires) {
-				delete(u.m, k)
-			}
+// lookup asks GET /users/{id} about one user: the name people know them
+// by, their time zone and their language.
+func lookup(c *client) users.Lookup {
+	return func(ctx context.Context, id string) (bot.User, error) {
+		var mu *model.User
+		err := c.do(ctx, "get user", func() (*model.Response, error) {
+			var (
+				resp *model.Response
+				err  error
+			)
+			mu, resp, err = c.api.GetUser(ctx, id, "")
+			return resp, err
+		})
+		if err != nil {
+			return bot.User{}, err
 		}
-		if len(u.m) >= maxCachedUsers {
-			u.m = map[string]cachedUser{}
-		}
+		return bot.User{ID: id, Name: displayName(mu), TZ: timezone(mu.Timezone), Locale: mu.Locale}, nil
 	}
-	u.m[id] = cachedUser{user: user, expires: now.Add(u.ttl)}
-	u.mu.Unlock()
-	return user
+}
+
+var _ bot.Namer = (*restPoster)(nil)
+
+// Names implements bot.Namer: the names Mattermost shows for ids, from
+// the users cache, asking the users API only about ids it does not hold,
+// within the cache's bounded wait. User ids are unique on a server, so
+// where does not narrow them.
+func (p *restPoster) Names(ctx context.Context, _ bot.Where, ids []string) map[string]string {
+	return p.users.Names(ctx, ids)
 }
 
 // displayName is the name people know someone by: the full name, else the
