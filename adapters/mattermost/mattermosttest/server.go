@@ -38,6 +38,26 @@
 //     (PropsMaxRunes5x = 8,000 by default, as Mattermost 5.x;
 //     PropsMaxRunesNow = 800,000 for today's servers) the answer is 400
 //     model.post.is_valid.props.app_error.
+//   - The bot is a member of every channel but those made with Outsider or
+//     Conversation; AddMembers adds people. GET /channels/{id}/members
+//     answers the members a page at a time (page from 0, per_page 60 when
+//     not given, at most 200, as web.ParamsFromRequest reads them), ordered
+//     by user id where the server promises no order; a bot that is no
+//     member gets 403 (PermissionReadChannel).
+//   - A create with a root_id (a reply in a thread) is refused with 400
+//     api.post.create_post.root_id.app_error when the root does not exist,
+//     is deleted or is itself a reply, and with 400
+//     api.post.create_post.channel_root_id.app_error when the root is in
+//     another channel (app.CreatePost, whose 500 CreatePostAsUser turns
+//     into 400).
+//   - DELETE /posts/{id} marks the post and the replies of its thread
+//     deleted (the store deletes WHERE Id = ? OR RootId = ?). A post that
+//     is missing or deleted already gets 404 app.post.get.app_error, as
+//     today's servers answer (GetSinglePost); the bot deleting a post of
+//     someone else, or in a channel it is not in, gets 403.
+//   - Editing (PUT /posts/{id}, PUT /posts/{id}/patch) a post that is
+//     missing or deleted gets 403, as the server answers when
+//     GetSinglePost fails (SetPermissionError(PermissionEditPost)).
 package mattermosttest
 
 import (
@@ -49,6 +69,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +147,7 @@ type Server struct {
 	dialogUsers        []string          // per opened dialog, whom it was shown to
 	changed            chan struct{}     // closed and replaced on every change
 	outsider           map[string]bool
+	members            map[string][]string // channel → its members besides the bot
 	fail               map[string][]int
 	failAfter          map[string][]int
 	ephemeralForbidden bool
@@ -151,6 +173,7 @@ func New(t testing.TB) *Server {
 		triggers:  map[string]string{},
 		changed:   make(chan struct{}),
 		outsider:  map[string]bool{},
+		members:   map[string][]string{},
 		fail:      map[string][]int{},
 	}
 	s.users[s.Bot.Id] = s.Bot
@@ -160,6 +183,8 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /api/v4/posts", s.auth(s.createPost))
 	mux.HandleFunc("PUT /api/v4/posts/{id}", s.auth(s.updatePost))
 	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", s.auth(s.patchPost))
+	mux.HandleFunc("DELETE /api/v4/posts/{id}", s.auth(s.deletePost))
+	mux.HandleFunc("GET /api/v4/channels/{id}/members", s.auth(s.getChannelMembers))
 	mux.HandleFunc("POST /api/v4/posts/ephemeral", s.auth(s.createEphemeral))
 	mux.HandleFunc("POST /api/v4/channels/direct", s.auth(s.createDirect))
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.openDialog))
@@ -214,6 +239,7 @@ func (s *Server) Conversation(channel string, users ...string) {
 	}
 	s.names[channel] = name
 	s.outsider[channel] = true
+	s.members[channel] = slices.Clone(users)
 }
 
 // ForbidCommands answers the slash-command API with 403 for the bot token,
@@ -277,6 +303,28 @@ func (s *Server) Outsider(channel string) {
 	s.outsider[channel] = true
 }
 
+// AddMembers makes users members of channel, beside the bot.
+func (s *Server) AddMembers(channel string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[channel] = append(s.members[channel], users...)
+}
+
+// PostAs creates a post of user in channel, as if they wrote it, and
+// returns its id.
+func (s *Server) PostAs(user, channel, message string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &model.Post{Id: s.nextID(), ChannelId: channel, UserId: user, Message: message, CreateAt: time.Now().UnixMilli()}
+	s.posts[p.Id] = p
+	s.order = append(s.order, p.Id)
+	return p.Id
+}
+
+// IssueTrigger makes a trigger id for user, as Mattermost does for a
+// command or a click: it opens a dialog for them.
+func (s *Server) IssueTrigger(user string) string { return s.issue(user) }
+
 // ForbidEphemeral answers ephemeral posts with 403, as Mattermost does for
 // a bot without the system admin role.
 func (s *Server) ForbidEphemeral() {
@@ -328,7 +376,8 @@ func (s *Server) Count(method, prefix string) int {
 	return n
 }
 
-// Posts returns the posts in the order they were created.
+// Posts returns the posts in the order they were created, deleted ones
+// too (with DeleteAt set).
 func (s *Server) Posts() []*model.Post {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -339,7 +388,21 @@ func (s *Server) Posts() []*model.Post {
 	return out
 }
 
-// Post returns one post, nil when there is none.
+// ChannelPosts returns the posts channel shows, in the order they were
+// created: replies in threads too, deleted posts not.
+func (s *Server) ChannelPosts(channel string) []*model.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*model.Post
+	for _, id := range s.order {
+		if p := s.posts[id]; p.ChannelId == channel && p.DeleteAt == 0 {
+			out = append(out, p.Clone())
+		}
+	}
+	return out
+}
+
+// Post returns one post, deleted or not, nil when there is none.
 func (s *Server) Post(id string) *model.Post {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -375,6 +438,19 @@ func (s *Server) Dialogs() []model.OpenDialogRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.dialogs)
+}
+
+// DialogsFor returns the dialogs opened for user.
+func (s *Server) DialogsFor(user string) []model.OpenDialogRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []model.OpenDialogRequest
+	for i, d := range s.dialogs {
+		if s.dialogUsers[i] == user {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Files returns the uploaded files.
@@ -584,6 +660,11 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.AddProp("from_bot", "true")
+	if id := s.rootProblem(&p); id != "" {
+		delete(s.pending, p.PendingPostId)
+		appError(w, http.StatusBadRequest, id, "invalid root_id")
+		return
+	}
 	if id := s.valid(&p); id != "" {
 		delete(s.pending, p.PendingPostId)
 		appError(w, http.StatusBadRequest, id, "invalid post")
@@ -629,8 +710,9 @@ func (s *Server) edit(w http.ResponseWriter, id string, change func(*model.Post)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.posts[id]
-	if !ok {
-		appError(w, http.StatusNotFound, "app.post.get.app_error", "post not found")
+	if !ok || old.DeleteAt != 0 {
+		// GetSinglePost failed: c.SetPermissionError(PermissionEditPost).
+		forbidden(w)
 		return
 	}
 	if s.outsider[old.ChannelId] {
@@ -647,6 +729,98 @@ func (s *Server) edit(w http.ResponseWriter, id string, change func(*model.Post)
 	s.posts[id] = p
 	s.updates[id]++
 	s.json(w, p)
+}
+
+// Error ids of a reply refused for its root, as app.CreatePost names them.
+const (
+	ErrRootID        = "api.post.create_post.root_id.app_error"
+	ErrChannelRootID = "api.post.create_post.channel_root_id.app_error"
+)
+
+// rootProblem is why the server refuses p's root_id, "" for no reason;
+// s.mu is held.
+func (s *Server) rootProblem(p *model.Post) string {
+	if p.RootId == "" {
+		return ""
+	}
+	root, ok := s.posts[p.RootId]
+	switch {
+	case !ok || root.DeleteAt != 0 || root.RootId != "":
+		return ErrRootID
+	case root.ChannelId != p.ChannelId:
+		return ErrChannelRootID
+	}
+	return ""
+}
+
+// deletePost is DELETE /posts/{id}: the post and its thread's replies are
+// marked deleted.
+func (s *Server) deletePost(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !model.IsValidId(id) {
+		appError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "invalid post_id")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.posts[id]
+	if !ok || p.DeleteAt != 0 {
+		appError(w, http.StatusNotFound, "app.post.get.app_error", "post not found")
+		return
+	}
+	if p.UserId != s.Bot.Id || s.outsider[p.ChannelId] {
+		// PermissionDeleteOthersPosts, or PermissionDeletePost outside
+		// the bot's channels.
+		forbidden(w)
+		return
+	}
+	now := time.Now().UnixMilli()
+	for _, q := range s.posts {
+		if q.Id == id || q.RootId == id {
+			q.DeleteAt, q.UpdateAt = now, now
+		}
+	}
+	s.json(w, map[string]string{"status": "OK"})
+}
+
+// getChannelMembers is GET /channels/{id}/members.
+func (s *Server) getChannelMembers(w http.ResponseWriter, r *http.Request) {
+	channel := r.PathValue("id")
+	page, perPage := pageParams(r.URL.Query())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.outsider[channel] {
+		forbidden(w) // PermissionReadChannel
+		return
+	}
+	ids := append([]string{s.Bot.Id}, s.members[channel]...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	from := min(page*perPage, len(ids))
+	to := min(from+perPage, len(ids))
+	out := model.ChannelMembers{}
+	for _, id := range ids[from:to] {
+		out = append(out, model.ChannelMember{ChannelId: channel, UserId: id, Roles: "channel_user", NotifyProps: model.GetDefaultChannelNotifyProps()})
+	}
+	s.json(w, out)
+}
+
+// pageParams reads page and per_page as web.ParamsFromRequest does: a bad
+// or negative page is 0, a bad or negative per_page 60, and per_page is at
+// most 200.
+func pageParams(q url.Values) (page, perPage int) {
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 0 {
+		page = 0
+	}
+	perPage, err = strconv.Atoi(q.Get("per_page"))
+	switch {
+	case err != nil || perPage < 0:
+		perPage = 60
+	case perPage > 200:
+		perPage = 200
+	}
+	return page, perPage
 }
 
 func (s *Server) createEphemeral(w http.ResponseWriter, r *http.Request) {
