@@ -41,14 +41,15 @@ const (
 const hangGuard = time.Minute
 
 // redisServer returns the path of redis-server, or skips t loudly when it
-// is missing; with CI=true that fails t instead.
+// is missing or older than 7.0 (the Cluster needs cluster-port and
+// ADDSLOTSRANGE); with CI=true that fails t instead.
 func redisServer(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err == nil {
+	bin, why := findRedisServer()
+	if why == "" {
 		return bin
 	}
-	msg := "\n\n*** NO redis-server: the Sentinel and Cluster tests are NOT run. " +
+	msg := "\n\n*** " + why + ": the Sentinel and Cluster tests are NOT run. " +
 		"Install Debian's redis-server (apt-get install redis-server), or run .ci/run. ***\n\n"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
@@ -56,6 +57,26 @@ func redisServer(t *testing.T) string {
 	t.Skip(msg)
 	return ""
 }
+
+// findRedisServer looks for redis-server 7 or later, once; why says what
+// is wrong when it is not there.
+var findRedisServer = sync.OnceValues(func() (bin, why string) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", "NO redis-server"
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "", fmt.Sprintf("redis-server --version failed (%v)", err)
+	}
+	// "Redis server v=7.0.15 sha=..."
+	_, v, _ := strings.Cut(string(out), "v=")
+	major, _, _ := strings.Cut(v, ".")
+	if n, err := strconv.Atoi(major); err != nil || n < 7 {
+		return "", fmt.Sprintf("redis-server is %q, older than 7.0", strings.TrimSpace(string(out)))
+	}
+	return bin, ""
+})
 
 // node is one redis-server process (a data node or a sentinel).
 type node struct {
