@@ -151,3 +151,38 @@ func TestNames(t *testing.T) {
 		}
 	})
 }
+
+// TestResponseURLsExpire: a response_url is used for 25 minutes (Slack
+// keeps it 30), per user and conversation and per ephemeral message, and
+// forgotten after.
+func TestResponseURLsExpire(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	r := newResponseURLs(func() time.Time { return now })
+	where := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
+	ref := bot.Ref{Where: where, ID: "1.1"}
+	r.rememberUser(where, "U1", "https://hooks.example/1")
+	r.rememberEphemeral(ref, "https://hooks.example/e")
+	r.rememberUser(where, "U2", "") // no response_url: nothing to keep
+	now = now.Add(24 * time.Minute)
+	r.rememberUser(where, "U1", "https://hooks.example/2") // a later click
+	if u, ok := r.latest(where, "U1"); !ok || u != "https://hooks.example/2" {
+		t.Errorf("U1's latest = %q, %v", u, ok)
+	}
+	if _, ok := r.latest(where, "U2"); ok {
+		t.Error("U2 has a response_url without a click that carried one")
+	}
+	if u, ok := r.ephemeral(ref); !ok || u != "https://hooks.example/e" {
+		t.Errorf("ephemeral at 24 min = %q, %v", u, ok)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, ok := r.ephemeral(ref); ok {
+		t.Error("an ephemeral message's response_url was used after 25 minutes")
+	}
+	if _, ok := r.latest(where, "U1"); !ok {
+		t.Error("U1's later response_url was forgotten with the first")
+	}
+	now = now.Add(25 * time.Minute)
+	if _, ok := r.latest(where, "U1"); ok {
+		t.Error("U1's response_url was used after 25 minutes")
+	}
+}

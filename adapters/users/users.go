@@ -127,6 +127,7 @@ func (c *Cache) Get(ctx context.Context, id string) (u bot.User, ok bool) {
 		return bot.User{ID: id}, false
 	}
 	u, err := c.cfg.Lookup(ctx, id)
+	now = c.cfg.Now() // an answer's life starts when it came
 	if err != nil {
 		if rl, limited := errors.AsType[*bot.RateLimited](err); limited {
 			c.pause(now.Add(rl.After))
