@@ -63,6 +63,8 @@ type Shell struct {
 	ref     bot.Ref      // that message
 	form    *openForm
 	trigger int
+	posted  map[string]*posted  // by message id: what kring may still change
+	spoke   map[string][]string // by conversation key: who typed there
 }
 
 type openForm struct {
@@ -134,6 +136,7 @@ func (s *Shell) Line(ctx context.Context, line string) {
 			Where: s.where(), User: s.person(), Command: name, Text: strings.TrimSpace(text),
 			TriggerID: s.nextTrigger(),
 		}
+		s.noteSpoke(req.Where, s.user)
 		s.showReply(ctx, s.Mux.ServeCommand(ctx, req))
 		return
 	}
@@ -189,6 +192,7 @@ func (s *Shell) click(ctx context.Context, arg string) {
 		Where: s.ref.Where, User: s.person(), ID: b.ID, Value: b.Value, Ref: s.ref,
 		TriggerID: s.nextTrigger(),
 	}
+	s.noteSpoke(act.Where, s.user)
 	s.showReply(ctx, s.Mux.ServeAction(ctx, act))
 }
 
@@ -215,6 +219,7 @@ func (s *Shell) submit(ctx context.Context, arg string) {
 	f := s.form
 	// A form belongs to whoever opened it, as on Slack and Mattermost.
 	act := &bot.Action{Where: f.where, User: bot.User{ID: f.user, Name: f.user}, ID: f.ID, Value: f.State, Form: values}
+	s.noteSpoke(f.where, f.user)
 	reply := s.Mux.ServeAction(ctx, act)
 	if len(reply.FieldErrors) == 0 {
 		s.form = nil
@@ -298,14 +303,17 @@ func (s *Shell) say(text string) {
 
 // print writes a message under a heading; a message with buttons becomes
 // the one :click refers to when it is a posted message (ref set).
-func (s *Shell) print(heading string, m bot.Message, ref bot.Ref) {
+func (s *Shell) print(heading string, m bot.Message, ref bot.Ref) { s.printAt("", heading, m, ref) }
+
+// printAt is print with every line indented, as a reply under its root.
+func (s *Shell) printAt(indent, heading string, m bot.Message, ref bot.Ref) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b strings.Builder
-	b.WriteString(heading + "\n")
+	b.WriteString(indent + heading + "\n")
 	write := func(text string) {
 		for _, l := range strings.Split(bot.PlainText(text), "\n") {
-			b.WriteString("│ " + l + "\n")
+			b.WriteString(indent + "│ " + l + "\n")
 		}
 	}
 	n := 0
@@ -322,7 +330,7 @@ func (s *Shell) print(heading string, m bot.Message, ref bot.Ref) {
 		case bot.Context:
 			write(blk.Text)
 		case bot.Divider:
-			b.WriteString("│ ───\n")
+			b.WriteString(indent + "│ ───\n")
 		case bot.Buttons:
 			var row []string
 			for _, btn := range blk.Buttons {
@@ -334,7 +342,7 @@ func (s *Shell) print(heading string, m bot.Message, ref bot.Ref) {
 				row = append(row, fmt.Sprintf("[%d] %s", n, label))
 				buttons = append(buttons, btn)
 			}
-			b.WriteString("│ " + strings.Join(row, "  ") + "\n")
+			b.WriteString(indent + "│ " + strings.Join(row, "  ") + "\n")
 		}
 	}
 	if len(m.Blocks) == 0 {
@@ -346,23 +354,41 @@ func (s *Shell) print(heading string, m bot.Message, ref bot.Ref) {
 	}
 }
 
-func (s *Shell) newRef(where bot.Where) bot.Ref {
+// newRef names a new message of kring's in where, in the thread of root
+// ("" for none), and remembers it so that it can be changed later.
+func (s *Shell) newRef(where bot.Where, root string) bot.Ref {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.msgs++
-	return bot.Ref{Where: where, ID: "m" + strconv.Itoa(s.msgs)}
+	ref := bot.Ref{Where: where, ID: "m" + strconv.Itoa(s.msgs)}
+	if s.posted == nil {
+		s.posted = map[string]*posted{}
+	}
+	s.posted[ref.ID] = &posted{where: where, root: root}
+	return ref
 }
 
 // Post implements bot.Poster.
 func (s *Shell) Post(ctx context.Context, where bot.Where, m bot.Message) (bot.Ref, error) {
-	ref := s.newRef(where)
+	ref := s.newRef(where, "")
 	s.print(s.tr(ctx).S("shell.posted", "Channel", where.Channel, "ID", ref.ID), m, ref)
 	return ref, nil
 }
 
-// Update implements bot.Poster.
+// Update implements bot.Poster: the message is printed again, a reply
+// indented under its root. A message this session did not post, or
+// deleted, cannot be updated.
 func (s *Shell) Update(ctx context.Context, ref bot.Ref, m bot.Message) error {
-	s.print(s.tr(ctx).S("shell.updated", "Channel", ref.Channel, "ID", ref.ID), m, ref)
+	p, err := s.find(ref)
+	if err != nil {
+		return err
+	}
+	tr := s.tr(ctx)
+	if p.root != "" {
+		s.printAt(replyIndent, tr.S("shell.reply_updated", "Channel", ref.Channel, "ID", ref.ID, "Root", p.root), m, ref)
+		return nil
+	}
+	s.print(tr.S("shell.updated", "Channel", ref.Channel, "ID", ref.ID), m, ref)
 	return nil
 }
 
@@ -374,8 +400,8 @@ func (s *Shell) Ephemeral(ctx context.Context, where bot.Where, user string, m b
 
 // DM implements bot.Poster.
 func (s *Shell) DM(ctx context.Context, where bot.Where, user string, m bot.Message) (bot.Ref, error) {
-	ref := s.newRef(bot.Where{Platform: where.Platform, Team: where.Team, Channel: "@" + user})
-	s.print(s.tr(ctx).S("shell.dm", "User", user), m, ref)
+	ref := s.newRef(bot.Where{Platform: where.Platform, Team: where.Team, Channel: "@" + user}, "")
+	s.print(s.tr(ctx).S("shell.dm", "User", user, "ID", ref.ID), m, ref)
 	return ref, nil
 }
 
