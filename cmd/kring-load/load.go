@@ -50,6 +50,9 @@ type platform interface {
 	Wait() <-chan struct{}
 	// Calls counts the API calls kring made to the stand-in.
 	Calls() map[string]int
+	// Replies counts the texts kring showed to one user (the poll's
+	// creator or a clicker) other than in the answer to the slash command.
+	Replies() map[string]int
 	// Close stops the stand-in.
 	Close()
 }
@@ -212,7 +215,7 @@ func (l *load) run(ctx context.Context) (rep *Report, err error) {
 	}
 	ups := p.Updates()
 	rep.Kring.Updates, rep.Kring.MaxUpdatesPerSecond = countSince(ups, kb.Start), maxPerSecond(ups, kb.Start)
-	rep.Calls = p.Calls()
+	rep.Calls, rep.Replies = p.Calls(), p.Replies()
 	return rep, nil
 }
 

@@ -238,3 +238,36 @@ func TestFloorChecks(t *testing.T) {
 		t.Errorf("the floor stored %v, want %v", got, want)
 	}
 }
+
+// TestRepliesRecorded: what kring shows a single user reaches the report,
+// on both stand-ins.
+func TestRepliesRecorded(t *testing.T) {
+	sp, err := newSlackPlay("127.0.0.1:0", "s3cret", "t2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	resp, err := http.Post(sp.api.URL+"/respond/click-1", "application/json", strings.NewReader(`{"text":"Probeer het zo opnieuw."}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := sp.Replies(); got["Probeer het zo opnieuw."] != 1 {
+		t.Errorf("slack replies = %v", got)
+	}
+
+	mp, err := newMattermostPlay("127.0.0.1:0", "token", "t2", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mp.Close()
+	if err := mp.AckOK([]byte(`{"ephemeral_text":"Je stem telt."}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := mp.AckOK([]byte(`not json`)); err == nil {
+		t.Error("an answer that is not JSON is taken")
+	}
+	if got := mp.Replies(); got["Je stem telt."] != 1 || len(got) != 1 {
+		t.Errorf("mattermost replies = %v", got)
+	}
+}

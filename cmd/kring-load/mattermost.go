@@ -35,6 +35,7 @@ type mattermostPlay struct {
 	mu      sync.Mutex
 	updates map[string][]time.Time // post updates by post id
 	changed chan struct{}
+	replies map[string]int // ephemeral_text of click answers
 
 	post    string              // the poll's post
 	actions []*model.PostAction // its vote buttons, in option order
@@ -71,6 +72,7 @@ func newMattermostPlay(addr, token, run string, n int) (*mattermostPlay, error) 
 		floorPost:   mattermostID("p", run, 1),
 		updates:     map[string][]time.Time{},
 		changed:     make(chan struct{}),
+		replies:     map[string]int{},
 	}
 	for i := range n {
 		p.mm.AddUser(p.User(i), "stemmer"+strconv.Itoa(i), "Stemmer", strconv.Itoa(i), "Europe/Amsterdam")
@@ -238,10 +240,22 @@ func (p *mattermostPlay) FloorClick(floorURL string) func(i int) (*http.Request,
 
 func (p *mattermostPlay) FloorValue(i int) string { return strconv.Itoa(i % len(p.actions)) }
 
-// AckOK takes an answer as Mattermost does: a non-empty body must be JSON.
+// AckOK takes an answer as Mattermost does: a non-empty body must be JSON,
+// and its ephemeral_text is shown to the clicking user.
 func (p *mattermostPlay) AckOK(body []byte) error {
-	if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	var resp struct {
+		EphemeralText string `json:"ephemeral_text"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
 		return errors.New("answer is not JSON: Mattermost would refuse it")
+	}
+	if resp.EphemeralText != "" {
+		p.mu.Lock()
+		p.replies[resp.EphemeralText]++
+		p.mu.Unlock()
 	}
 	return nil
 }
@@ -275,6 +289,24 @@ func (p *mattermostPlay) Calls() map[string]int {
 			parts = append(parts, seg)
 		}
 		out[c.Method+" "+strings.Join(parts, "/")]++
+	}
+	return out
+}
+
+// Replies counts what kring showed to one user: in a click's answer, as an
+// ephemeral post, or as a late answer to the slash command.
+func (p *mattermostPlay) Replies() map[string]int {
+	p.mu.Lock()
+	out := make(map[string]int, len(p.replies))
+	for k, v := range p.replies {
+		out[k] = v
+	}
+	p.mu.Unlock()
+	for _, e := range p.mm.Ephemerals() {
+		out[e.Post.Message]++
+	}
+	for _, h := range p.mm.HookReplies() {
+		out[h.Response.Text]++
 	}
 	return out
 }

@@ -22,6 +22,7 @@ type Report struct {
 	Kring    Side
 	Floor    Side
 	Calls    map[string]int // API calls kring made to the stand-in
+	Replies  map[string]int // texts kring showed to one user, by text
 }
 
 // Side is what one handler, kring or the floor, did with the clicks.
@@ -214,6 +215,13 @@ func (r *Report) Print(w io.Writer) {
 			calls = append(calls, fmt.Sprintf("%s %d", c, r.Calls[c]))
 		}
 		fmt.Fprintf(w, "\nAPI calls kring made to the stand-in: %s\n", strings.Join(calls, ", "))
+	}
+	for _, text := range slices.Sorted(maps.Keys(r.Replies)) {
+		short := []rune(strings.Join(strings.Fields(text), " "))
+		if len(short) > 100 {
+			short = append(short[:100], '…')
+		}
+		fmt.Fprintf(w, "kring told %d user(s): %q\n", r.Replies[text], string(short))
 	}
 }
 

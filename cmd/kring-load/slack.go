@@ -282,4 +282,6 @@ func (p *slackPlay) Wait() <-chan struct{} { return p.api.wait() }
 
 func (p *slackPlay) Calls() map[string]int { return p.api.callCounts() }
 
+func (p *slackPlay) Replies() map[string]int { return p.api.replyCounts() }
+
 func (p *slackPlay) Close() { p.api.Close() }

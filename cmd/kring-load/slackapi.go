@@ -39,6 +39,7 @@ type slackAPI struct {
 	messages map[string]*slackMessage // by ts, latest state
 	updates  map[string][]time.Time   // chat.update times by ts
 	calls    map[string]int           // by method
+	replies  map[string]int           // texts shown to one user (response_url, chat.postEphemeral)
 	changed  chan struct{}            // closed and replaced on every change
 }
 
@@ -48,6 +49,7 @@ func startSlackAPI(addr string) (*slackAPI, error) {
 		messages: map[string]*slackMessage{},
 		updates:  map[string][]time.Time{},
 		calls:    map[string]int{},
+		replies:  map[string]int{},
 		changed:  make(chan struct{}),
 	}
 	srv, err := serve(addr, http.HandlerFunc(s.serveHTTP))
@@ -119,6 +121,11 @@ func (s *slackAPI) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/respond/") {
 		// A response_url takes the reply and says "ok", as Slack does.
 		s.count("response_url")
+		var reply struct {
+			Text string `json:"text"`
+		}
+		_ = json.Unmarshal(body, &reply)
+		s.reply(reply.Text)
 		fmt.Fprint(w, "ok")
 		return
 	}
@@ -142,6 +149,7 @@ func (s *slackAPI) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case "chat.update":
 		s.update(w, form)
 	case "chat.postEphemeral":
+		s.reply(form.Get("text"))
 		slackJSON(w, map[string]any{"ok": true, "message_ts": s.nextTS()})
 	case "conversations.open":
 		users := form.Get("users")
@@ -202,6 +210,24 @@ func (s *slackAPI) count(method string) {
 	s.mu.Lock()
 	s.calls[method]++
 	s.mu.Unlock()
+}
+
+// reply notes a text shown to one user.
+func (s *slackAPI) reply(text string) {
+	s.mu.Lock()
+	s.replies[text]++
+	s.mu.Unlock()
+}
+
+// replyCounts returns the texts shown to one user, with how often each.
+func (s *slackAPI) replyCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.replies))
+	for k, v := range s.replies {
+		out[k] = v
+	}
+	return out
 }
 
 // nextTS is a new message ts, unique in this run.
