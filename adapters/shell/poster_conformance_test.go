@@ -191,7 +191,9 @@ func (tr *transcript) inChannel(channel string) []postertest.Shown {
 	return out
 }
 
-func (tr *transcript) Messages(where bot.Where) []postertest.Shown { return tr.inChannel(where.Channel) }
+func (tr *transcript) Messages(where bot.Where) []postertest.Shown {
+	return tr.inChannel(where.Channel)
+}
 
 func (tr *transcript) DMs(user string) []postertest.Shown { return tr.inChannel("@" + user) }
 
