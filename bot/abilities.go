@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Abilities that not every platform has are small interfaces beside
@@ -96,6 +97,22 @@ func DeleteMessage(ctx context.Context, p Poster, ref Ref, gone Message) error {
 		}
 	}
 	return p.Update(ctx, ref, gone)
+}
+
+// mentionScheme marks a link in kring markup as a mention of a user.
+const mentionScheme = "mention:"
+
+// MentionLink is kring markup that mentions userID: a link that an
+// adapter's renderer writes as its platform's mention (Slack's <@U…>), and
+// that shows as label where no mention can be written (plain text, a
+// header). User text cannot make one: Escape escapes the '['.
+func MentionLink(userID, label string) string {
+	return "[" + Escape(label) + "](" + mentionScheme + userID + ")"
+}
+
+// MentionedUser reports whether a link's URL is a mention, and of whom.
+func MentionedUser(url string) (userID string, ok bool) {
+	return strings.CutPrefix(url, mentionScheme)
 }
 
 // unsupported is the error of a Poster that lacks an ability.

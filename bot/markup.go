@@ -149,7 +149,7 @@ func PlainText(s string) string {
 	var b strings.Builder
 	for _, sp := range ParseMarkup(s) {
 		b.WriteString(sp.Text)
-		if sp.URL != "" && sp.URL != sp.Text {
+		if _, mention := MentionedUser(sp.URL); sp.URL != "" && sp.URL != sp.Text && !mention {
 			b.WriteString(" (" + sp.URL + ")")
 		}
 	}

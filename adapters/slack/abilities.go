@@ -9,15 +9,13 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// The platform abilities Slack has: a channel's members, a reply in a
-// thread, deleting a message. A mention is not among them yet: it has to
-// reach Slack as <@U…>, and rendering escapes every '<' of a message so
-// that user text cannot forge one; it waits for the markup to carry a
-// mention the renderer writes out.
+// The platform abilities Slack has: a channel's members, a mention, a
+// reply in a thread, deleting a message.
 var (
-	_ bot.Roster   = (*webPoster)(nil)
-	_ bot.Threader = (*webPoster)(nil)
-	_ bot.Deleter  = (*webPoster)(nil)
+	_ bot.Mentioner = (*webPoster)(nil)
+	_ bot.Roster    = (*webPoster)(nil)
+	_ bot.Threader  = (*webPoster)(nil)
+	_ bot.Deleter   = (*webPoster)(nil)
 )
 
 // abilityAPI is the part of the Web API the abilities need beyond webAPI;
@@ -102,4 +100,15 @@ func (p *webPoster) Delete(ctx context.Context, ref bot.Ref) error {
 		return apiError("chat.delete", ref.Channel, err)
 	}
 	return nil
+}
+
+// Mention implements bot.Mentioner: <@U…>, which Slack shows with the
+// user's current name and notifies them by. Where a mention cannot be
+// written (a header, the notification text) the name shows.
+func (p *webPoster) Mention(ctx context.Context, _ bot.Where, userID string) string {
+	label := "@" + userID
+	if name := p.users.Names(ctx, []string{userID})[userID]; name != "" {
+		label = "@" + name
+	}
+	return bot.MentionLink(userID, label)
 }

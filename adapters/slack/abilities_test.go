@@ -139,8 +139,8 @@ func TestPacedPosterHasTheAbilities(t *testing.T) {
 	if len(held) != 1 || held[0].TS != reply.ID || held[0].Thread != root.ID {
 		t.Errorf("channel holds %+v, want the reply alone under its deleted root", held)
 	}
-	if got := bot.MentionOf(ctx, p, c1, bot.User{ID: "U1", Name: "Anna <3"}); got != "Anna <3" {
-		t.Errorf("mention on Slack = %q, want the name as text", got)
+	if got := bot.MentionOf(ctx, p, c1, bot.User{ID: "U1", Name: "Anna <3"}); got != "[@Name U1](mention:U1)" {
+		t.Errorf("mention on Slack = %q, want a mention link", got)
 	}
 }
 

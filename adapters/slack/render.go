@@ -2,6 +2,7 @@ package slack
 
 import (
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -300,6 +301,8 @@ func mrkdwn(s string) string {
 		switch {
 		case sp.Code:
 			b.WriteString("`" + escapeText(strings.ReplaceAll(sp.Text, "`", "ˋ")) + "`")
+		case slackMention(sp.URL) != "":
+			b.WriteString(styled("<@"+slackMention(sp.URL)+">", sp.Bold, sp.Italic, false))
 		case sp.URL != "" && safeURL(sp.URL):
 			label := escapeLabel(sp.Text)
 			if label == "" {
@@ -383,6 +386,19 @@ func escapeLabel(s string) string {
 
 func escapeURL(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20").Replace(s)
+}
+
+// slackUserID is what a Slack user id looks like; only such an id is
+// written into a mention.
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+
+// slackMention is the user a mention link (bot.MentionLink) names, "" for
+// any other link.
+func slackMention(url string) string {
+	if id, ok := bot.MentionedUser(url); ok && slackUserID.MatchString(id) {
+		return id
+	}
+	return ""
 }
 
 // safeURL reports whether a link may be rendered as a link: web and mail
