@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -102,24 +103,43 @@ func freePort(t *testing.T) int {
 }
 
 // startNode writes a config file for a redis-server on a free port, with
-// conf added, and starts it (with --sentinel when sentinel is set). It
-// returns once the server answers PING. The process is killed when t
-// ends, and also if the test binary dies first (Pdeathsig).
-func startNode(t *testing.T, name string, sentinel bool, conf ...string) *node {
+// the lines conf returns added, and starts it (with --sentinel when
+// sentinel is set). It returns once the server answers PING. The process
+// is killed when t ends, and also if the test binary dies first
+// (Pdeathsig). A port taken between choosing it and binding it is chosen
+// again, with conf asked again.
+func startNode(t *testing.T, name string, sentinel bool, conf func() []string) *node {
 	t.Helper()
 	bin := redisServer(t)
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	for attempt := 1; ; attempt++ {
+		n, err := launch(t, bin, dir, name, sentinel, conf)
+		if err == nil {
+			return n
+		}
+		if attempt == 3 || !strings.Contains(n.out.String(), "Address already in use") {
+			t.Fatalf("%s: %v:\n%s", name, err, n.out.String())
+		}
+	}
+}
+
+// launch is one try of startNode.
+func launch(t *testing.T, bin, dir, name string, sentinel bool, conf func() []string) (*node, error) {
+	t.Helper()
 	port := freePort(t)
-	lines := append([]string{
+	lines := []string{
 		"bind 127.0.0.1",
 		"port " + strconv.Itoa(port),
 		"dir " + dir,
 		`logfile ""`,
 		"daemonize no",
-	}, conf...)
+	}
+	if conf != nil {
+		lines = append(lines, conf()...)
+	}
 	if !sentinel {
 		// No files, and a replica's first sync starts at once rather
 		// than after the default five seconds' wait for more replicas.
@@ -142,23 +162,33 @@ func startNode(t *testing.T, name string, sentinel bool, conf ...string) *node {
 	}
 	go func() { n.cmd.Wait(); close(n.exited) }()
 	n.c = goredis.NewClient(&goredis.Options{Addr: n.addr(), MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
-	t.Cleanup(func() {
+	stop := func() {
 		n.c.Close()
 		n.cmd.Process.Kill() // also ends a stopped process
 		<-n.exited
+	}
+	limit := time.NewTimer(hangGuard)
+	defer limit.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for n.c.Ping(context.Background()).Err() != nil {
+		select {
+		case <-tick.C:
+		case <-n.exited:
+			stop()
+			return n, errors.New("stopped at start")
+		case <-limit.C:
+			stop()
+			return n, fmt.Errorf("no answer to PING within %v", hangGuard)
+		}
+	}
+	t.Cleanup(func() {
+		stop()
 		if t.Failed() {
 			t.Logf("%s (port %d) said:\n%s", name, port, n.out.tail(40))
 		}
 	})
-	waitFor(t, name+" answers PING", func() bool {
-		select {
-		case <-n.exited:
-			t.Fatalf("%s stopped at start:\n%s", name, n.out.String())
-		default:
-		}
-		return n.c.Ping(context.Background()).Err() == nil
-	})
-	return n
+	return n, nil
 }
 
 // pause stops the process as a hung server: its connections stay open
@@ -240,17 +270,19 @@ type sentinelGroup struct {
 func startSentinelGroup(t *testing.T) *sentinelGroup {
 	t.Helper()
 	g := &sentinelGroup{name: "kring"}
-	g.master = startNode(t, "master", false)
-	g.replica = startNode(t, "replica", false, "replicaof 127.0.0.1 "+strconv.Itoa(g.master.port))
+	g.master = startNode(t, "master", false, nil)
+	g.replica = startNode(t, "replica", false, func() []string { return []string{"replicaof 127.0.0.1 " + strconv.Itoa(g.master.port)} })
 	ctx := context.Background()
 	waitFor(t, "replica in sync", func() bool { return g.replica.info(ctx, "replication")["master_link_status"] == "up" })
 	for i := range 3 {
-		g.sentinels = append(g.sentinels, startNode(t, fmt.Sprintf("sentinel%d", i+1), true,
-			fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2", g.name, g.master.port),
-			fmt.Sprintf("sentinel down-after-milliseconds %s %d", g.name, downAfter),
-			fmt.Sprintf("sentinel failover-timeout %s %d", g.name, failoverTimeout),
-			fmt.Sprintf("sentinel parallel-syncs %s 1", g.name),
-		))
+		g.sentinels = append(g.sentinels, startNode(t, fmt.Sprintf("sentinel%d", i+1), true, func() []string {
+			return []string{
+				fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2", g.name, g.master.port),
+				fmt.Sprintf("sentinel down-after-milliseconds %s %d", g.name, downAfter),
+				fmt.Sprintf("sentinel failover-timeout %s %d", g.name, failoverTimeout),
+				fmt.Sprintf("sentinel parallel-syncs %s 1", g.name),
+			}
+		}))
 	}
 	// A sentinel can vote in a failover only once it knows the replica and
 	// the other sentinels (they introduce themselves every two seconds).
@@ -314,14 +346,17 @@ func startCluster(t *testing.T) *cluster {
 	c := &cluster{ids: map[*node]string{}}
 	bus := map[*node]int{}
 	start := func(name string) *node {
-		// The bus port is chosen, not port+10000, which can pass 65535.
-		b := freePort(t)
-		n := startNode(t, name, false,
-			"cluster-enabled yes",
-			"cluster-config-file nodes.conf",
-			"cluster-node-timeout "+strconv.Itoa(downAfter),
-			"cluster-port "+strconv.Itoa(b),
-		)
+		var b int
+		n := startNode(t, name, false, func() []string {
+			// The bus port is chosen, not port+10000, which can pass 65535.
+			b = freePort(t)
+			return []string{
+				"cluster-enabled yes",
+				"cluster-config-file nodes.conf",
+				"cluster-node-timeout " + strconv.Itoa(downAfter),
+				"cluster-port " + strconv.Itoa(b),
+			}
+		})
 		bus[n] = b
 		return n
 	}
