@@ -87,8 +87,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 }
 
 // serve runs the HTTP server, the platforms' background work and the job
-// runner until ctx ends, then stops them in order: first no new requests,
-// then pending updates sent, then the store closed (by the caller).
+// runner until ctx ends, then stops them in order: first no new requests
+// and no new jobs, then the jobs in flight ended, then pending updates
+// sent, then the store closed (by the caller).
 func serve(ctx context.Context, log *slog.Logger, srv *server.Server, l net.Listener, a *app, platforms []platform) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -122,6 +123,12 @@ func serve(ctx context.Context, log *slog.Logger, srv *server.Server, l net.List
 		cancel()
 	}
 	wg.Wait()
+	// Jobs still running may post: they end, or are cancelled, first.
+	jctx, jcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if jerr := a.runner.Close(jctx); jerr != nil {
+		log.Error("stop the job runner", "err", jerr)
+	}
+	jcancel()
 	a.stop() // the features' last renders go to the platforms' posters before these close
 	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer ccancel()

@@ -98,9 +98,15 @@ func (s *Jobs) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
-// Claim leases up to max due, unleased jobs to owner, earliest first. It
-// runs in one write transaction, which bbolt serialises.
+// Claim leases up to max due, unleased jobs to owner, earliest first.
 func (s *Jobs) Claim(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]schedule.Job, error) {
+	return s.ClaimKinds(ctx, now, owner, lease, max, nil)
+}
+
+// ClaimKinds leases up to max due, unleased jobs to owner, earliest first,
+// at most perKind[kind] of a kind it names. It runs in one write
+// transaction, which bbolt serialises.
+func (s *Jobs) ClaimKinds(ctx context.Context, now time.Time, owner string, lease time.Duration, max int, perKind map[string]int) ([]schedule.Job, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -110,6 +116,7 @@ func (s *Jobs) Claim(ctx context.Context, now time.Time, owner string, lease tim
 	var jobs []schedule.Job
 	err := s.d.update(func(tx *bbolt.Tx) error {
 		jobs = jobs[:0]
+		taken := map[string]int{}
 		nowKey := timeKey(now)
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, id := c.First(); k != nil && len(jobs) < max; k, id = c.Next() {
@@ -123,6 +130,12 @@ func (s *Jobs) Claim(ctx context.Context, now time.Time, owner string, lease tim
 			if r == nil || r.LeaseUntil.After(now) {
 				continue
 			}
+			if limit, capped := perKind[r.Job.Kind]; capped {
+				if taken[r.Job.Kind] >= limit {
+					continue
+				}
+				taken[r.Job.Kind]++
+			}
 			r.LeaseUntil, r.LeaseOwner = now.Add(lease), owner
 			if err := putJob(tx, r); err != nil {
 				return err
@@ -135,6 +148,33 @@ func (s *Jobs) Claim(ctx context.Context, now time.Time, owner string, lease tim
 		return nil, fmt.Errorf("claim jobs for %s: %w", owner, err)
 	}
 	return jobs, nil
+}
+
+// Extend moves owner's lease on j to until, if owner still holds the
+// claim of this run of j, in one write transaction.
+func (s *Jobs) Extend(ctx context.Context, j schedule.Job, owner string, until time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var held bool
+	err := s.d.update(func(tx *bbolt.Tx) error {
+		held = false
+		r, err := getJob(tx, j.ID)
+		if err != nil || r == nil {
+			return err
+		}
+		// Put clears the owner, so an unleased or rescheduled job fails here.
+		if !r.Job.Due.Equal(j.Due) || r.LeaseOwner != owner {
+			return nil
+		}
+		r.LeaseUntil = until
+		held = true
+		return putJob(tx, r)
+	})
+	if err != nil {
+		return false, fmt.Errorf("extend lease on job %s for %s: %w", j.ID, owner, err)
+	}
+	return held, nil
 }
 
 // Done removes a claimed job unless it was rescheduled since the claim.
