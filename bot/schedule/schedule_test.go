@@ -16,7 +16,7 @@ import (
 	"github.com/kringbot/kring/storage/bolt"
 )
 
-func store(t *testing.T) schedule.Store {
+func store(t testing.TB) schedule.Store {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "jobs.db"))
 	if err != nil {
