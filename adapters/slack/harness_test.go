@@ -22,6 +22,7 @@ import (
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/bottest"
 	"github.com/kringbot/kring/bot/kring"
+	"github.com/kringbot/kring/bot/live"
 	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
@@ -50,6 +51,7 @@ type harness struct {
 	// test moves the one on and calls RunDue on the other.
 	clock  *bottest.Clock
 	runner *schedule.Runner
+	live   *live.Messages
 	n      atomic.Int64
 	run    string // makes trigger ids unique across runs sharing a store
 }
@@ -92,11 +94,6 @@ func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs sched
 	posters := bot.Posters{}
 	clock := bottest.NewClock(time.Now())
 	runner := &schedule.Runner{Store: jobs, Clock: clock, Log: log}
-	poll.New(poll.Config{
-		Store: polls, Jobs: jobs, Poster: posters, Clock: clock, Secret: "test", Log: log, Locale: mux.Locale,
-		Admins: bot.ParseAdmins(bot.Slack + ":" + testAdmin),
-	}).Register(mux, runner)
-	kring.New(settings, mux, bot.ParseAdmins(bot.Slack+":"+testAdmin)).Register(mux)
 	h := &harness{t: t, api: newStandinOn(t, n), client: http.DefaultClient, polls: polls, mux: mux, clock: clock, runner: runner, run: bot.NewID(4)}
 	cfg := Config{
 		SigningSecret: testSecret,
@@ -112,6 +109,15 @@ func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs sched
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	// Live messages are rendered as kring serve renders them: off the
+	// request path, at most once per message every Every (the pace of
+	// the adapter), with a durable render in the jobs.
+	h.live = live.New(live.Config{Poster: posters, Jobs: jobs, Every: cfg.PaceEvery, Clock: clock, Log: log})
+	poll.New(poll.Config{
+		Store: polls, Jobs: jobs, Poster: posters, Clock: clock, Secret: "test", Log: log, Locale: mux.Locale,
+		Admins: bot.ParseAdmins(bot.Slack + ":" + testAdmin), Live: h.live,
+	}).Register(mux, runner)
+	kring.New(settings, mux, bot.ParseAdmins(bot.Slack+":"+testAdmin)).Register(mux)
 	h.a, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -143,10 +149,12 @@ func (w *testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// close waits for the adapter's work in flight and its pending updates.
+// close waits for the adapter's work in flight, renders the live messages
+// a last time and sends the pending updates, in kring serve's order.
 func (h *harness) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	h.live.Close()
 	if err := h.a.Close(ctx); err != nil {
 		h.t.Errorf("close adapter: %v", err)
 	}
