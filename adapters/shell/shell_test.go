@@ -31,7 +31,7 @@ func session(t *testing.T, script string) string {
 	ams, _ := time.LoadLocation("Europe/Amsterdam")
 	clock := &shell.Clock{Base: bottest.NewClock(time.Date(2026, 1, 13, 14, 30, 0, 0, ams))}
 	mux := &bot.Mux{Settings: db.Settings()}
-	runner := &schedule.Runner{Store: db.Jobs(), Clock: clock}
+	runner := &schedule.Runner{Store: db.Jobs(), Clock: clock, Max: 1}
 	var out bytes.Buffer
 	sh := shell.New(mux, runner, clock, &out)
 	sh.Echo = true

@@ -56,6 +56,11 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 		mux:     &bot.Mux{Settings: settings, DefaultLocale: locale, Log: log, Deliveries: stores.Jobs},
 		runner:  &schedule.Runner{Store: stores.Jobs, Clock: clock, Log: log},
 	}
+	if !serving {
+		// The shell runs what falls due one job at a time, in due order,
+		// so its transcript reads the same every time.
+		a.runner.Max = 1
+	}
 	// kring serve renders live messages off the request path, durably; the
 	// shell renders each change at once, so its transcript reads in order.
 	lv := live.New(live.Config{Poster: a.posters, Jobs: stores.Jobs, Inline: !serving, Clock: clock, Log: log})
