@@ -30,9 +30,10 @@ import (
 // TestScaleOut runs two, then three kring serve on one Redis behind one
 // address that hands each request to the next of them, as a load balancer
 // does. People vote on a Slack poll and on a Mattermost poll, their clicks
-// spread over every process; then the polls close on time. Every vote
-// counts once, each poll's closing job runs once (one closing notice), and
-// each message ends on the final state.
+// spread over every process; then the polls close on time, and the
+// processes stop one after the other. Every vote counts once, each poll's
+// closing job runs once (one closing notice), and each message ends on
+// the final state.
 func TestScaleOut(t *testing.T) {
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d processes", n), func(t *testing.T) { testScaleOut(t, n) })
@@ -136,20 +137,37 @@ func testScaleOut(t *testing.T, n int) {
 	}
 
 	// The polls close on time: whichever process claims a closing job
-	// runs it. The test moves the shared clock on a second at a time
-	// meanwhile, for the durable renders that follow the changes.
+	// runs it. The clock then stands still, so the durable renders that
+	// follow the closing are not due yet.
+	stores, err := storage.Open(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stores.Close()
 	clock.Advance(time.Hour + time.Minute)
-	final := []string{"(gesloten)", fmt.Sprintf("%d stemmers", voters)}
-	eventually(t, "both polls closed, announced and shown closed", func() bool {
-		clock.Advance(time.Second)
-		return len(slackNotices(api, slackQ)) > 0 && len(mmNotices(mm, mmQ)) > 0 &&
-			containsAll(lastSlackUpdate(api, ts), final) && containsAll(mm.Post(post).Message, final)
+	eventually(t, "both polls closed and announced", func() bool {
+		return isClosed(t, stores, slackPoll) && isClosed(t, stores, mmPoll) &&
+			len(slackNotices(api, slackQ)) > 0 && len(mmNotices(mm, mmQ)) > 0
 	})
-	// Stopped, the processes have sent all they will: what the platforms
-	// show now is what stays.
-	for _, p := range procs {
+
+	// The processes stop one by one, as in a rolling restart, each sending
+	// what it holds; an update a process paced before the closing may land
+	// after the closed state. The last one standing runs the durable
+	// renders once they are due: each sends the message as the store has
+	// it, even when it sent the same before, so the final state lands last.
+	for _, p := range procs[1:] {
+		lb.closeIdle() // else a server waits five seconds for a connection the balancer opened and never used
 		p.stop()
 	}
+	slackBefore, mmBefore := len(slackUpdates(api, ts)), mm.Updates(post)
+	clock.Advance(10 * time.Second)
+	final := []string{"(gesloten)", fmt.Sprintf("%d stemmers", voters)}
+	eventually(t, "the durable renders put both polls in their final state", func() bool {
+		return len(slackUpdates(api, ts)) > slackBefore && mm.Updates(post) > mmBefore &&
+			containsAll(lastSlackUpdate(api, ts), final) && containsAll(mm.Post(post).Message, final)
+	})
+	lb.closeIdle()
+	procs[0].stop()
 
 	if got := slackNotices(api, slackQ); len(got) != 1 {
 		t.Errorf("%d closing notices of the Slack poll, want 1: %q", len(got), got)
@@ -165,11 +183,6 @@ func testScaleOut(t *testing.T, n int) {
 	}
 
 	// The store has every vote once, and no closing job left.
-	stores, err := storage.Open(t.Context(), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stores.Close()
 	for _, id := range []string{slackPoll, mmPoll} {
 		p, ballots, err := stores.Polls.Get(t.Context(), id)
 		if err != nil {
@@ -266,17 +279,18 @@ func startScaleServe(t *testing.T, name string, clock bot.Clock, c Config) *scal
 // gets its share of each platform's clicks.
 type balancer struct {
 	*httptest.Server
-	mu       sync.Mutex
-	backends []*httputil.ReverseProxy
-	next     map[string]int   // by path, the number of requests so far
-	hits     map[string][]int // by click path, the clicks each backend got
+	transport *http.Transport
+	mu        sync.Mutex
+	backends  []*httputil.ReverseProxy
+	next      map[string]int   // by path, the number of requests so far
+	hits      map[string][]int // by click path, the clicks each backend got
 }
 
 // clickPaths are the endpoints that take clicks.
 var clickPaths = []string{"/slack/interactions", "/mattermost/actions"}
 
 func newBalancer(t *testing.T) *balancer {
-	b := &balancer{next: map[string]int{}, hits: map[string][]int{}}
+	b := &balancer{transport: &http.Transport{}, next: map[string]int{}, hits: map[string][]int{}}
 	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
 		if len(b.backends) == 0 {
@@ -296,16 +310,24 @@ func newBalancer(t *testing.T) *balancer {
 		b.mu.Unlock()
 		proxy.ServeHTTP(w, r)
 	}))
-	t.Cleanup(b.Close)
+	t.Cleanup(func() {
+		b.Close()
+		b.transport.CloseIdleConnections()
+	})
 	return b
 }
 
 func (b *balancer) add(backend string) {
 	u, _ := url.Parse(backend)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.Transport = b.transport
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.backends = append(b.backends, httputil.NewSingleHostReverseProxy(u))
+	b.backends = append(b.backends, proxy)
 }
+
+// closeIdle closes the connections to the backends that carry no request.
+func (b *balancer) closeIdle() { b.transport.CloseIdleConnections() }
 
 // clicks is how many clicks of path each backend was handed.
 func (b *balancer) clicks(path string) []int {
@@ -339,16 +361,34 @@ func slackVoteButtons(t *testing.T, blocksJSON string) []*slack.ButtonBlockEleme
 	return votes
 }
 
-// lastSlackUpdate is the text and blocks of the last chat.update of the
-// message ts: what Slack shows.
-func lastSlackUpdate(api *slackAPI, ts string) string {
-	var last string
+// slackUpdates are the chat.update calls of the message ts, as text and
+// blocks, in the order Slack got them.
+func slackUpdates(api *slackAPI, ts string) []string {
+	var out []string
 	for _, u := range api.recorded("chat.update") {
 		if u.Get("ts") == ts {
-			last = u.Get("text") + "\n" + u.Get("blocks")
+			out = append(out, u.Get("text")+"\n"+u.Get("blocks"))
 		}
 	}
-	return last
+	return out
+}
+
+// lastSlackUpdate is what Slack shows of the message ts.
+func lastSlackUpdate(api *slackAPI, ts string) string {
+	u := slackUpdates(api, ts)
+	if len(u) == 0 {
+		return ""
+	}
+	return u[len(u)-1]
+}
+
+// isClosed reports whether the store has poll id closed.
+func isClosed(t *testing.T, stores *storage.Stores, id string) bool {
+	p, err := stores.Polls.Poll(t.Context(), id)
+	if err != nil {
+		t.Fatalf("poll %s: %v", id, err)
+	}
+	return p.Closed
 }
 
 // slackNotices are the closing notices posted of the poll question q.
