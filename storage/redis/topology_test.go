@@ -254,12 +254,14 @@ func caughtUp(t *testing.T, master, replica *node) int64 {
 
 // sentinelGroup is a master, its replica and three sentinels watching it.
 //
-// Three sentinels with a quorum of two is the smallest group that fails
-// over with one sentinel gone and never by a lone sentinel's view: a
-// failover needs a majority of all sentinels to elect a leader, so one
-// sentinel cannot, and two can elect only each other, which loses the
-// vote whenever one of them is down. On one loopback no sentinel is ever
-// cut off, but the test then exercises what kring is deployed with.
+// A failover needs a leader elected by a majority of all sentinels. One
+// sentinel decides alone, on its own view, and when it is gone nothing
+// fails over; two need each other, so one gone stops every failover.
+// Three with a quorum of two is the smallest group that fails over with a
+// sentinel gone and never on one sentinel's view, which is how kring is
+// meant to be deployed. On one loopback nothing is ever cut off and a
+// single sentinel would fail over just as reliably; three make the test
+// go through the election (and its timing) a deployment goes through.
 type sentinelGroup struct {
 	name      string
 	master    *node
