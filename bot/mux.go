@@ -193,8 +193,7 @@ func (m *Mux) ServeCommand(ctx context.Context, req *Request) Reply {
 		err error
 	)
 	switch {
-	case ok && m.repeated(ctx, req.Delivery):
-		err = ErrRepeated
+	case ok && m.seen(ctx, req.Delivery, &err):
 	case ok:
 		err = m.protect(func() error {
 			var herr error
@@ -220,8 +219,7 @@ func (m *Mux) ServeAction(ctx context.Context, act *Action) Reply {
 	)
 	recorder, records := h.(DeliveryRecorder)
 	switch {
-	case h != nil && !(records && recorder.RecordsDelivery(act.ID)) && m.repeated(ctx, act.Delivery):
-		err = ErrRepeated
+	case h != nil && !(records && recorder.RecordsDelivery(act.ID)) && m.seen(ctx, act.Delivery, &err):
 	case h != nil:
 		err = m.protect(func() error {
 			var herr error
@@ -257,22 +255,29 @@ func (m *Mux) CheckAction(ctx context.Context, act *Action) Reply {
 	return m.reply(T(act.Locale), nil, err, "check", act.ID, act.User.ID)
 }
 
-// repeated reports whether delivery was seen before. A log that fails
-// lets the request go ahead: a rare double beats a lost click. A log that
-// times out does too, and the handler's own store calls will say so.
-func (m *Mux) repeated(ctx context.Context, delivery string) bool {
+// seen checks delivery against the log and reports whether the request
+// ends here, with *err set: ErrRepeated for a delivery seen before, or the
+// log's timeout (answered "probeer het zo opnieuw" in time: the handler's
+// own store calls would hang the same way). A log that fails outright
+// lets the request go ahead: a rare double beats a lost click.
+func (m *Mux) seen(ctx context.Context, delivery string, err *error) bool {
 	if delivery == "" || m.Deliveries == nil {
 		return false
 	}
-	fresh, err := m.Deliveries.Once(ctx, "delivery:"+delivery, deliveryTTL)
-	if err != nil {
-		m.log().Warn("cannot check for a repeated delivery; handling it", "delivery", delivery, "err", err)
+	fresh, lerr := m.Deliveries.Once(ctx, "delivery:"+delivery, deliveryTTL)
+	switch {
+	case lerr != nil && timedOut(lerr):
+		*err = fmt.Errorf("check delivery %s: %w", delivery, lerr)
+		return true
+	case lerr != nil:
+		m.log().Warn("cannot check for a repeated delivery; handling it", "delivery", delivery, "err", lerr)
 		return false
-	}
-	if !fresh {
+	case !fresh:
 		m.log().Info("repeated delivery ignored", "delivery", delivery)
+		*err = ErrRepeated
+		return true
 	}
-	return !fresh
+	return false
 }
 
 func (m *Mux) actionHandler(id string) (string, ActionHandler) {

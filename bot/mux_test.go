@@ -264,3 +264,34 @@ func TestMuxDeliveries(t *testing.T) {
 		t.Errorf("handler's ErrRepeated: %+v", r)
 	}
 }
+
+type slowLog struct{}
+
+func (slowLog) Once(context.Context, string, time.Duration) (bool, error) {
+	return false, fmt.Errorf("once: %w", context.DeadlineExceeded)
+}
+
+type brokenLog struct{}
+
+func (brokenLog) Once(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.New("connection refused")
+}
+
+// A delivery log that times out answers "try again" without running the
+// handler (its own store calls would hang as long); one that fails at once
+// lets the request through.
+func TestMuxDeliveryLogFaults(t *testing.T) {
+	ran := 0
+	h := bot.HandlerFunc(func(context.Context, *bot.Request) (*bot.Message, error) { ran++; return bot.TextMessage("ok"), nil })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	slow := &bot.Mux{Deliveries: slowLog{}, Log: quiet}
+	slow.Handle(bot.Command{Name: "/x"}, h)
+	if r := slow.ServeCommand(context.Background(), &bot.Request{Command: "/x", Delivery: "d"}); r.Message == nil || !strings.Contains(r.Message.Text, "Probeer het zo opnieuw") || ran != 0 {
+		t.Errorf("timed-out log: %+v, handler ran %d times", r.Message, ran)
+	}
+	broken := &bot.Mux{Deliveries: brokenLog{}, Log: quiet}
+	broken.Handle(bot.Command{Name: "/x"}, h)
+	if r := broken.ServeCommand(context.Background(), &bot.Request{Command: "/x", Delivery: "d"}); r.Message == nil || r.Message.Text != "ok" || ran != 1 {
+		t.Errorf("failing log: %+v, handler ran %d times", r.Message, ran)
+	}
+}
