@@ -213,8 +213,10 @@ func TestTimedOutStoreCommandAnsweredInTime(t *testing.T) {
 		if !strings.Contains(reply.Text, tryAgain) || reply.ResponseType != "ephemeral" {
 			t.Errorf("ack %+v, want an ephemeral %q", reply, tryAgain)
 		}
-		if store.calls != 2 || store.served != 0 {
-			t.Errorf("%d store calls, %d served; want the delivery check and the handler's call, none served", store.calls, store.served)
+		// The delivery check timed out: the handler is not run into the
+		// same hang.
+		if store.calls != 1 || store.served != 0 {
+			t.Errorf("%d store calls, %d served; want only the delivery check, not served", store.calls, store.served)
 		}
 	})
 }
