@@ -56,6 +56,10 @@ second and whether its message ends on the final count, with the ratio of
 kring to the floor. Exit status 1 when a vote is lost, a click fails or the
 message does not end on the final count.
 
+kring serve keeps its data under the fixed key prefix "kring:" and its job
+runner takes the due jobs of anything else using that prefix in the same
+database: run one load at a time on a database, and no measurement beside it.
+
 Examples:
   go run ./cmd/kring-load --platform slack --n 20000 --c 50
   go run ./cmd/kring-load --platform mattermost --n 2000 --c 50 --store bolt

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -79,14 +80,25 @@ func startKring(ctx context.Context, bin, addr, logPath string, settings []strin
 	cmd.Env = append(cmd.Env, "KRING_ADDR="+addr)
 	cmd.Env = append(cmd.Env, settings...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s serve: %w", bin, err)
-	}
+	dieWithParent(cmd)
 	k := &kringProcess{URL: "http://" + addr, cmd: cmd, done: make(chan struct{}), log: logPath}
+	started := make(chan error, 1)
 	go func() {
+		// The thread that starts the child stays its parent thread until
+		// the child has ended (see dieWithParent).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		k.err = cmd.Wait()
 		close(k.done)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("start %s serve: %w", bin, err)
+	}
 	if err := k.ready(ctx, time.Minute); err != nil {
 		k.stop()
 		return nil, fmt.Errorf("kring serve did not get ready: %w\n%s", err, k.logTail())

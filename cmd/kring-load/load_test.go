@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +45,50 @@ func testRedis(t *testing.T) string {
 	return u
 }
 
+// privateRedis starts a redis-server of the test's own on a free loopback
+// port and stops it, by pid, when the test ends. kring serve's keys have
+// the fixed prefix "kring:" and its job runner claims the due jobs of
+// every kring on its database: on the shared test Redis it would run the
+// render jobs of a measurement or another load going on at the same time,
+// and they its own. Without redis-server it falls back to the shared
+// Redis (testRedis).
+func privateRedis(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Logf("no redis-server (%v): using the shared test Redis", err)
+		return testRedis(t)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
+	dieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	u := "redis://" + addr + "/0"
+	opts, _ := goredis.ParseURL(u)
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang guard
+	defer cancel()
+	for c.Ping(ctx).Err() != nil {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("redis-server on %s did not answer", addr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return u
+}
+
 // TestLoad runs the load tool small on both platforms and both stores: it
 // must count every click's vote and see kring's message end on the final
 // count. It asserts nothing about speed; BENCHMARKS.md has the figures.
@@ -49,7 +96,7 @@ func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts kring serve")
 	}
-	redisURL := testRedis(t)
+	redisURL := privateRedis(t)
 	ctx := context.Background()
 	bin, err := buildKring(ctx, t.TempDir())
 	if err != nil {
