@@ -424,10 +424,18 @@ func (r *Runner) start(parent context.Context, j Job, until time.Time, b *batch)
 	}()
 }
 
+// unknownLease is how long a runner holds a job of a kind it does not know
+// before it leaves the job to another runner again.
+const unknownLease = 10 * time.Second
+
+// drop passes over a job of a kind this runner does not know: one put by a
+// newer kring, during a rolling upgrade, or by a feature this process has
+// not registered. The job is neither run nor removed: its lease is cut
+// short so another runner, one that knows it, can claim it soon.
 func (r *Runner) drop(ctx context.Context, j Job) {
-	r.Log.Error("job of unknown kind dropped", "job", j.ID, "kind", j.Kind)
-	if err := r.Store.Done(ctx, j); err != nil {
-		r.Log.Error("drop job", "job", j.ID, "err", err)
+	r.Log.Warn("job of a kind this process does not know left for another", "job", j.ID, "kind", j.Kind)
+	if _, err := r.Store.Extend(ctx, j, r.Owner, r.Clock.Now().Add(unknownLease)); err != nil {
+		r.Log.Error("shorten the lease of a job of unknown kind", "job", j.ID, "err", err)
 	}
 }
 

@@ -101,16 +101,27 @@ func TestFailedJobIsRetriedAfterItsLease(t *testing.T) {
 	}
 }
 
-func TestJobOfUnknownKindIsDropped(t *testing.T) {
+// A job of a kind this runner does not know (a newer kring's, during a
+// rolling upgrade) is neither run nor removed: another runner that knows
+// it gets it once the shortened lease ends.
+func TestJobOfUnknownKindIsLeftForAnother(t *testing.T) {
 	ctx := context.Background()
 	jobs := store(t)
 	clock := bottest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	r := &schedule.Runner{Store: jobs, Clock: clock, Log: quiet}
-	jobs.Put(ctx, schedule.Job{ID: "x", Kind: "gone", Due: clock.Now()})
-	r.RunDue(ctx)
-	clock.Advance(time.Hour)
-	if got, _ := jobs.Claim(ctx, clock.Now(), "probe", time.Minute, 10); len(got) != 0 {
-		t.Fatalf("unknown job kept: %+v", got)
+	older := &schedule.Runner{Store: jobs, Clock: clock, Log: quiet}
+	jobs.Put(ctx, schedule.Job{ID: "x", Kind: "digest", Due: clock.Now()})
+	if n, _ := older.RunDue(ctx); n != 0 {
+		t.Fatalf("the older runner ran %d jobs of a kind it does not know", n)
+	}
+	newer := &schedule.Runner{Store: jobs, Clock: clock, Log: quiet}
+	ran := 0
+	newer.Handle("digest", func(context.Context, schedule.Job) error { ran++; return nil })
+	clock.Advance(11 * time.Second) // past the shortened lease, well within a full one
+	if n, _ := newer.RunDue(ctx); n != 1 || ran != 1 {
+		t.Fatalf("the newer runner ran %d jobs (%d calls), want the one left to it", n, ran)
+	}
+	if got, _ := jobs.Claim(ctx, clock.Now().Add(time.Hour), "probe", time.Minute, 10); len(got) != 0 {
+		t.Fatalf("job kept after it ran: %+v", got)
 	}
 }
 
