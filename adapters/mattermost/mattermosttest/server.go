@@ -77,6 +77,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/kringbot/kring/bot"
 )
 
 // Props limits of the server versions the stand-in plays: model.POST_PROPS_MAX_RUNES
@@ -154,11 +156,13 @@ type Server struct {
 	commandsForbidden  bool
 	uploadsOff         bool
 	n                  int
+	run                string // tells this server's trigger ids from another's
 }
 
 // New starts a stand-in; it stops when the test ends.
 func New(t testing.TB) *Server {
 	s := &Server{
+		run:       bot.NewID(6),
 		BotToken:  "bot-token-kring",
 		Bot:       &model.User{Id: "botkring000000000000000000", Username: "kring", IsBot: true},
 		TeamID:    "team1000000000000000000000",
@@ -1063,7 +1067,9 @@ func (s *Server) issue(user string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	id := fmt.Sprintf("trigger%019d:%s", s.n, user)
+	// Unique across servers and runs, as Mattermost's are: kring takes a
+	// trigger id as the name of a delivery, and stores that name.
+	id := fmt.Sprintf("trigger%s%013d:%s", s.run, s.n, user)
 	s.triggers[id] = user
 	return id
 }
