@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -107,22 +108,35 @@ func runCheck(ctx context.Context, c Check, timeout time.Duration) error {
 	return err
 }
 
+// slowRequest is how long a request may take before it is logged at Info.
+const slowRequest = time.Second
+
 // Handler returns the server's handler with request logging and metrics.
+// Every request is counted and timed in the metrics; the log has the ones
+// that failed or were slow, and the rest only at Debug: at a busy poll's
+// thousands of clicks a second, a log line each costs more than a click.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		s.Mux.ServeHTTP(rec, r)
-		_, pattern := s.Mux.Handler(r)
+		pattern := r.Pattern // set by the ServeMux that matched
 		if pattern == "" {
 			pattern = "unmatched"
 		}
 		took := time.Since(start)
-		s.Metrics.httpRequests.WithLabelValues(pattern, fmt.Sprint(rec.status)).Inc()
+		s.Metrics.httpRequests.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
 		s.Metrics.httpLatency.WithLabelValues(pattern).Observe(took.Seconds())
-		if pattern != "GET /metrics" && pattern != "GET /healthz" {
-			s.Log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", took)
+		level := slog.LevelDebug
+		switch {
+		case rec.status >= 500:
+			level = slog.LevelWarn
+		case took >= slowRequest:
+			level = slog.LevelInfo
+		case pattern == "GET /metrics" || pattern == "GET /healthz":
+			return
 		}
+		s.Log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", took)
 	})
 }
 

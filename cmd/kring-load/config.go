@@ -40,6 +40,9 @@ type config struct {
 	// click's answer, to show the final count: a guard against waiting
 	// for ever, not a bound on speed.
 	FinalWait time.Duration
+	// Floor is where the floor runs: "process" (its own, as kring's) or
+	// "inline" (in this process, which flatters it).
+	Floor string
 	// KringLog is where kring's own log goes; "" means a temporary file,
 	// kept and named when something fails.
 	KringLog string
@@ -96,6 +99,7 @@ func parseFlags(args []string, errw io.Writer) (config, error) {
 	fs.StringVar(&c.SigningSecret, "signing-secret", os.Getenv("KRING_SLACK_SIGNING_SECRET"), "Slack signing secret kring checks ($KRING_SLACK_SIGNING_SECRET; random when kring is started here)")
 	fs.StringVar(&c.CommandToken, "command-token", os.Getenv("KRING_MATTERMOST_COMMAND_TOKEN"), "Mattermost command token kring accepts ($KRING_MATTERMOST_COMMAND_TOKEN; random when kring is started here)")
 	fs.DurationVar(&c.FinalWait, "final-wait", 30*time.Second, "how long kring's message may take after the last answer to show the final count")
+	fs.StringVar(&c.Floor, "floor", "process", "where the floor runs: process (its own, as kring serve does) or inline (in this process, which flatters it on a small machine)")
 	fs.StringVar(&c.KringLog, "kring-log", "", "file for kring serve's log (default: a temporary file, named when something fails)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -116,6 +120,9 @@ func (c config) check() error {
 	}
 	if c.N < 1 || c.C < 1 {
 		errs = append(errs, fmt.Errorf("--n %d --c %d: both at least 1, e.g. --n 2000 --c 50", c.N, c.C))
+	}
+	if c.Floor != "process" && c.Floor != "inline" {
+		errs = append(errs, fmt.Errorf("--floor %q: use process or inline", c.Floor))
 	}
 	if c.Options < 2 || c.Options > 20 {
 		errs = append(errs, fmt.Errorf("--options %d: a poll has 2 to 20 options", c.Options))

@@ -24,10 +24,16 @@ import (
 // kring does more than this is what its ratio to the floor measures.
 type floor struct {
 	rdb *goredis.Client
+	url string // the Redis, for a floor process
 	key string // the HASH of voter → option, under a random prefix
 }
 
 func openFloor(ctx context.Context, redisURL, prefix string) (*floor, error) {
+	return openFloorKey(ctx, redisURL, prefix+"floor:votes")
+}
+
+// openFloorKey opens the floor that keeps its votes in key on redisURL.
+func openFloorKey(ctx context.Context, redisURL, key string) (*floor, error) {
 	opts, err := goredis.ParseURL(redisURL)
 	if err != nil {
 		return nil, fmt.Errorf("floor's Redis %q: %w; give e.g. --redis redis://127.0.0.1:6379/15", redisURL, err)
@@ -39,7 +45,7 @@ func openFloor(ctx context.Context, redisURL, prefix string) (*floor, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("floor's Redis at %s does not answer: %w; start one or give --redis", opts.Addr, err)
 	}
-	return &floor{rdb: rdb, key: prefix + "floor:votes"}, nil
+	return &floor{rdb: rdb, url: redisURL, key: key}, nil
 }
 
 // vote is the floor's one store call.

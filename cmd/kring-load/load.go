@@ -36,6 +36,9 @@ type platform interface {
 	KringClick(kringURL string) func(i int) (*http.Request, error)
 	// FloorHandler is the floor's endpoint for this platform's clicks.
 	FloorHandler(f *floor) http.Handler
+	// FloorSecret is what the floor checks requests with, for a floor
+	// process.
+	FloorSecret() string
 	// FloorClick makes click i for the floor, as KringClick does for kring.
 	FloorClick(floorURL string) func(i int) (*http.Request, error)
 	// FloorValue is the value the floor stores for click i.
@@ -61,6 +64,19 @@ type platform interface {
 // finds each option's line by its label.
 var labels = []string{"appel", "peer", "kers", "druif", "meloen", "banaan", "citroen", "mango", "kiwi", "pruim",
 	"perzik", "abrikoos", "vijg", "dadel", "limoen", "bes", "braam", "framboos", "aardbei", "ananas"}
+
+// startFloor starts the floor, in a process of its own unless --floor
+// inline says otherwise, and returns its URL and how to stop it.
+func (l *load) startFloor(ctx context.Context, p platform, fl *floor) (string, func(), error) {
+	if l.cfg.Floor == "inline" {
+		srv, err := serve("127.0.0.1:0", p.FloorHandler(fl))
+		if err != nil {
+			return "", nil, err
+		}
+		return srv.URL, srv.Close, nil
+	}
+	return startFloorProcess(ctx, fl, l.cfg.Platform, p.FloorSecret())
+}
 
 // load is one invocation.
 type load struct {
@@ -170,12 +186,12 @@ func (l *load) run(ctx context.Context) (rep *Report, err error) {
 	}
 	l.progress("kring: %.0f clicks/s; %d clicks to the floor", rep.Kring.Throughput(), cfg.N)
 
-	fsrv, err := serve("127.0.0.1:0", p.FloorHandler(fl))
+	floorURL, stopFloor, err := l.startFloor(ctx, p, fl)
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}
-	fb := burst(ctx, newClient(cfg.C), cfg.N, cfg.C, p.FloorClick(fsrv.URL), p.AckOK)
-	fsrv.Close()
+	fb := burst(ctx, newClient(cfg.C), cfg.N, cfg.C, p.FloorClick(floorURL), p.AckOK)
+	stopFloor()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,14 +104,14 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ platform, store string }{
-		{"slack", ""}, {"mattermost", ""}, {"slack", "bolt"}, {"mattermost", "bolt"},
+	for _, tc := range []struct{ platform, store, floor string }{
+		{"slack", "", "process"}, {"mattermost", "", "process"}, {"slack", "bolt", "inline"}, {"mattermost", "bolt", "inline"},
 	} {
-		name := tc.platform + "/" + map[string]string{"": "redis", "bolt": "bolt"}[tc.store]
+		name := tc.platform + "/" + map[string]string{"": "redis", "bolt": "bolt"}[tc.store] + "/floor-" + tc.floor
 		t.Run(name, func(t *testing.T) {
 			var out, progress bytes.Buffer
 			args := []string{"--platform", tc.platform, "--n", "200", "--c", "10", "--kring", bin,
-				"--redis", redisURL, "--final-wait", "1m"}
+				"--redis", redisURL, "--final-wait", "1m", "--floor", tc.floor}
 			if tc.store != "" {
 				args = append(args, "--store", tc.store)
 			}
@@ -317,4 +319,19 @@ func TestRepliesRecorded(t *testing.T) {
 	if got := mp.Replies(); got["Je stem telt."] != 1 || len(got) != 1 {
 		t.Errorf("mattermost replies = %v", got)
 	}
+}
+
+// TestMain makes this test binary a floor process when the load tool
+// starts it as one, as the kring-load binary is.
+func TestMain(m *testing.M) {
+	if os.Getenv(envFloor) != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := runFloorProcess(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }

@@ -36,6 +36,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if os.Getenv(envFloor) != "" {
+		if err := runFloorProcess(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "kring-load floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	_, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):

@@ -231,6 +231,8 @@ func (p *mattermostPlay) FloorHandler(f *floor) http.Handler {
 	return f.mattermostHandler(p.floorSecret)
 }
 
+func (p *mattermostPlay) FloorSecret() string { return p.floorSecret }
+
 func (p *mattermostPlay) FloorClick(floorURL string) func(i int) (*http.Request, error) {
 	return func(i int) (*http.Request, error) {
 		ctx := floorContext(p.floorSecret, p.channel, p.floorPost, p.FloorValue(i))

@@ -263,6 +263,8 @@ func (p *slackPlay) KringClick(kringURL string) func(i int) (*http.Request, erro
 // FloorHandler checks what kring checks: the Slack signing secret.
 func (p *slackPlay) FloorHandler(f *floor) http.Handler { return f.slackHandler(p.secret) }
 
+func (p *slackPlay) FloorSecret() string { return p.secret }
+
 func (p *slackPlay) FloorClick(floorURL string) func(i int) (*http.Request, error) {
 	return func(i int) (*http.Request, error) { return p.click(floorURL+"/slack/interactions", i) }
 }
