@@ -552,7 +552,14 @@ func (f *Feature) anonKey(id, platform, userID string) string {
 // refused (bot.ActionChecker).
 type actions struct{ f *Feature }
 
-var _ bot.ActionChecker = actions{}
+var (
+	_ bot.ActionChecker    = actions{}
+	_ bot.DeliveryRecorder = actions{}
+)
+
+// RecordsDelivery says that a vote records its delivery itself, in the
+// store step that applies it (Store.Click): a click is one round trip.
+func (actions) RecordsDelivery(actionID string) bool { return actionID == "poll.vote" }
 
 func (a actions) ServeAction(ctx context.Context, act *bot.Action) (*bot.Message, error) {
 	return a.f.action(ctx, act)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kringbot/kring/bot"
 )
@@ -90,4 +91,32 @@ func TestPollReachableOnlyFromItsChannel(t *testing.T) {
 	if r := replyText(fx.command("anna", "sluit "+id)); !strings.Contains(r, "gesloten") {
 		t.Errorf("close in the poll's channel: %q", r)
 	}
+}
+
+// A vote's delivery is recorded by the store with the vote, so the Mux
+// does not check it first: a click is one store round trip, and a
+// delivery repeated counts once all the same.
+func TestVoteRecordsItsOwnDelivery(t *testing.T) {
+	fx := setup(t)
+	log := &countingLog{}
+	fx.mux.Deliveries = log
+	fx.command("anna", `Lunch? Pizza Soep`)
+	ref, m := fx.posted(t)
+	pizza := button(t, m, "poll.vote", "1.")
+	for range 2 {
+		fx.mux.ServeAction(context.Background(), &bot.Action{Where: fx.where, User: bot.User{ID: "bert", Name: "Bert"}, ID: pizza.ID, Value: pizza.Value, Ref: ref, Delivery: "d1"})
+	}
+	if log.calls != 0 {
+		t.Errorf("the Mux checked a vote's delivery %d times; the store does it", log.calls)
+	}
+	if _, ballots, _ := fx.store.Get(context.Background(), pollID(t, m)); len(ballots) != 1 {
+		t.Errorf("a repeated delivery of a vote: %d ballots, want 1 (not taken back)", len(ballots))
+	}
+}
+
+type countingLog struct{ calls int }
+
+func (l *countingLog) Once(context.Context, string, time.Duration) (bool, error) {
+	l.calls++
+	return true, nil
 }
