@@ -71,15 +71,22 @@ type Event struct {
 	Took    time.Duration
 }
 
+// Languages are a workspace's language and the languages its users chose
+// for themselves ("" and absent for none).
+type Languages struct {
+	Workspace string
+	Users     map[string]string // user id → language
+}
+
 // SettingsStore keeps per-workspace settings and each user's own language.
 type SettingsStore interface {
 	// Locale returns the workspace's language, "" when it chose none.
 	Locale(ctx context.Context, workspace Where) (string, error)
 	// SetLocale stores the workspace's language.
 	SetLocale(ctx context.Context, workspace Where, locale string) error
-	// Locales returns, in one read, the language userID chose for
-	// themselves in workspace and the workspace's language; "" for none.
-	Locales(ctx context.Context, workspace Where, userID string) (user, ws string, err error)
+	// Languages returns, in one read, the workspace's language and the
+	// languages its users chose for themselves.
+	Languages(ctx context.Context, workspace Where) (Languages, error)
 	// SetUserLocale stores the language userID chose for themselves in
 	// workspace; "" forgets the choice.
 	SetUserLocale(ctx context.Context, workspace Where, userID, locale string) error
@@ -306,8 +313,8 @@ func (m *Mux) locales(ctx context.Context, where Where, u User) (user, ws string
 	}
 	var own, chosen string
 	if m.Settings != nil {
-		var err error
-		own, chosen, err = m.Settings.Locales(ctx, where.Workspace(), u.ID)
+		langs, err := m.Settings.Languages(ctx, where.Workspace())
+		own, chosen = langs.Users[u.ID], langs.Workspace
 		if err != nil {
 			m.log().Warn("read locales", "workspace", where.Workspace().Key(), "user", u.ID, "err", err)
 		}

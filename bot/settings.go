@@ -6,28 +6,29 @@ import (
 	"time"
 )
 
-// CachedSettings keeps what a SettingsStore said for a short while, so a
-// click is answered without reading the languages from the store. A change
-// made through it is seen at once; one made by another kring process on
-// the same store within TTL.
+// CachedSettings keeps each workspace's languages for a short while, so a
+// click, even by someone kring has never seen, is answered without a
+// store read: one read per workspace per TTL. A change made through it is
+// seen at once; one made by another kring process on the same store within
+// TTL.
 type CachedSettings struct {
 	Store SettingsStore
 	TTL   time.Duration    // 0 means 30 seconds
 	Now   func() time.Time // nil means time.Now
 
 	mu sync.Mutex
-	m  map[string]cachedLocales // by workspace key, "\x00", user id
+	m  map[string]cachedLanguages // by workspace key
 }
 
 var _ SettingsStore = (*CachedSettings)(nil)
 
-type cachedLocales struct {
-	user, ws string
-	until    time.Time
+type cachedLanguages struct {
+	langs Languages
+	until time.Time
 }
 
 // cacheMax bounds the cache; past it the cache starts afresh.
-const cacheMax = 100_000
+const cacheMax = 10_000
 
 func (c *CachedSettings) now() time.Time {
 	if c.Now != nil {
@@ -43,27 +44,27 @@ func (c *CachedSettings) ttl() time.Duration {
 	return 30 * time.Second
 }
 
-// Locales implements SettingsStore, from the cache when it can.
-func (c *CachedSettings) Locales(ctx context.Context, workspace Where, userID string) (string, string, error) {
-	key := workspace.Workspace().Key() + "\x00" + userID
+// Languages implements SettingsStore, from the cache when it can.
+func (c *CachedSettings) Languages(ctx context.Context, workspace Where) (Languages, error) {
+	key := workspace.Workspace().Key()
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
 	if ok && now.Before(e.until) {
-		return e.user, e.ws, nil
+		return e.langs, nil
 	}
-	user, ws, err := c.Store.Locales(ctx, workspace, userID)
+	langs, err := c.Store.Languages(ctx, workspace)
 	if err != nil {
-		return "", "", err
+		return Languages{}, err
 	}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= cacheMax {
-		c.m = map[string]cachedLocales{}
+		c.m = map[string]cachedLanguages{}
 	}
-	c.m[key] = cachedLocales{user: user, ws: ws, until: now.Add(c.ttl())}
+	c.m[key] = cachedLanguages{langs: langs, until: now.Add(c.ttl())}
 	c.mu.Unlock()
-	return user, ws, nil
+	return langs, nil
 }
 
 // Locale implements SettingsStore; the workspace's language alone is read
@@ -72,25 +73,21 @@ func (c *CachedSettings) Locale(ctx context.Context, workspace Where) (string, e
 	return c.Store.Locale(ctx, workspace)
 }
 
-// SetLocale implements SettingsStore and forgets the workspace's entries.
-func (c *CachedSettings) SetLocale(ctx context.Context, workspace Where, locale string) error {
-	err := c.Store.SetLocale(ctx, workspace, locale)
-	prefix := workspace.Workspace().Key() + "\x00"
+// forget drops workspace's entry, after a change.
+func (c *CachedSettings) forget(workspace Where) {
 	c.mu.Lock()
-	for k := range c.m {
-		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
-			delete(c.m, k)
-		}
-	}
+	delete(c.m, workspace.Workspace().Key())
 	c.mu.Unlock()
-	return err
 }
 
-// SetUserLocale implements SettingsStore and forgets the user's entry.
+// SetLocale implements SettingsStore and forgets the workspace's entry.
+func (c *CachedSettings) SetLocale(ctx context.Context, workspace Where, locale string) error {
+	defer c.forget(workspace)
+	return c.Store.SetLocale(ctx, workspace, locale)
+}
+
+// SetUserLocale implements SettingsStore and forgets the workspace's entry.
 func (c *CachedSettings) SetUserLocale(ctx context.Context, workspace Where, userID, locale string) error {
-	err := c.Store.SetUserLocale(ctx, workspace, userID, locale)
-	c.mu.Lock()
-	delete(c.m, workspace.Workspace().Key()+"\x00"+userID)
-	c.mu.Unlock()
-	return err
+	defer c.forget(workspace)
+	return c.Store.SetUserLocale(ctx, workspace, userID, locale)
 }

@@ -15,9 +15,9 @@ type countingSettings struct {
 	reads int
 }
 
-func (c *countingSettings) Locales(ctx context.Context, w bot.Where, user string) (string, string, error) {
+func (c *countingSettings) Languages(ctx context.Context, w bot.Where) (bot.Languages, error) {
 	c.reads++
-	return c.Settings.Locales(ctx, w, user)
+	return c.Settings.Languages(ctx, w)
 }
 
 func TestCachedSettings(t *testing.T) {
@@ -27,16 +27,20 @@ func TestCachedSettings(t *testing.T) {
 	c := &bot.CachedSettings{Store: store, TTL: 30 * time.Second, Now: clock.Now}
 	ws := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
 	read := func() (string, string) {
-		u, w, err := c.Locales(ctx, ws, "anna")
+		l, err := c.Languages(ctx, ws)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return u, w
+		return l.Users["anna"], l.Workspace
 	}
 	read()
 	read()
+	// Another user of the workspace, never seen before, costs no read.
+	if l, _ := c.Languages(ctx, bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C9"}); l.Users["bram"] != "" {
+		t.Fatal(l)
+	}
 	if store.reads != 1 {
-		t.Fatalf("%d store reads for two asks within the TTL, want 1", store.reads)
+		t.Fatalf("%d store reads for three asks in one workspace within the TTL, want 1", store.reads)
 	}
 	// A change through the cache is seen at once.
 	c.SetUserLocale(ctx, ws, "anna", "en")

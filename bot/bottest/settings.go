@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/kringbot/kring/bot"
@@ -53,14 +54,21 @@ func (s *Settings) SetLocale(_ context.Context, w bot.Where, l string) error {
 	return s.set(w.Workspace().Key(), l)
 }
 
-// Locales implements bot.SettingsStore.
-func (s *Settings) Locales(_ context.Context, w bot.Where, userID string) (string, string, error) {
-	user, err := s.get(w.Workspace().Key() + "\x00" + userID)
-	if err != nil {
-		return "", "", err
+// Languages implements bot.SettingsStore.
+func (s *Settings) Languages(_ context.Context, w bot.Where) (bot.Languages, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return bot.Languages{}, s.Err
 	}
-	ws, err := s.get(w.Workspace().Key())
-	return user, ws, err
+	prefix := w.Workspace().Key() + "\x00"
+	langs := bot.Languages{Workspace: s.m[w.Workspace().Key()], Users: map[string]string{}}
+	for k, v := range s.m {
+		if user, ok := strings.CutPrefix(k, prefix); ok {
+			langs.Users[user] = v
+		}
+	}
+	return langs, nil
 }
 
 // SetUserLocale implements bot.SettingsStore.

@@ -54,8 +54,8 @@ func TestLanguage(t *testing.T) {
 			t.Errorf("%s: /kring %s = %q, want it to contain %q", s.user, s.text, got, s.want)
 		}
 	}
-	if own, ws, _ := settings.Locales(ctx, here, "anna"); own != "" || ws != "nl" {
-		t.Errorf("after the steps: anna's own %q, workspace %q; want none and nl", own, ws)
+	if l, _ := settings.Languages(ctx, here); l.Users["anna"] != "" || l.Workspace != "nl" {
+		t.Errorf("after the steps: anna's own %q, workspace %q; want none and nl", l.Users["anna"], l.Workspace)
 	}
 }
 

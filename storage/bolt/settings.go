@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -20,36 +21,34 @@ func keyUserLocale(userID string) []byte { return []byte("locale:user:" + userID
 
 // Locale returns the workspace's language, "" when it chose none.
 func (s *Settings) Locale(ctx context.Context, workspace bot.Where) (string, error) {
-	_, ws, err := s.locales(ctx, workspace, nil)
-	if err != nil {
-		return "", fmt.Errorf("read locale of %s: %w", workspace.Workspace().Key(), err)
-	}
-	return ws, nil
+	langs, err := s.Languages(ctx, workspace)
+	return langs.Workspace, err
 }
 
-// Locales returns a user's own language and the workspace's in one read.
-func (s *Settings) Locales(ctx context.Context, workspace bot.Where, userID string) (string, string, error) {
-	user, ws, err := s.locales(ctx, workspace, keyUserLocale(userID))
-	if err != nil {
-		return "", "", fmt.Errorf("read locales of %s in %s: %w", userID, workspace.Workspace().Key(), err)
-	}
-	return user, ws, nil
-}
-
-func (s *Settings) locales(ctx context.Context, workspace bot.Where, userKey []byte) (user, ws string, err error) {
+// Languages reads the workspace's bucket: its language and every language
+// a user chose.
+func (s *Settings) Languages(ctx context.Context, workspace bot.Where) (bot.Languages, error) {
 	if err := ctx.Err(); err != nil {
-		return "", "", err
+		return bot.Languages{}, err
 	}
-	err = s.d.db.View(func(tx *bbolt.Tx) error {
-		if b := tx.Bucket(bucketSettings).Bucket([]byte(workspace.Workspace().Key())); b != nil {
-			ws = string(b.Get(keyLocale))
-			if userKey != nil {
-				user = string(b.Get(userKey))
-			}
+	langs := bot.Languages{Users: map[string]string{}}
+	err := s.d.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSettings).Bucket([]byte(workspace.Workspace().Key()))
+		if b == nil {
+			return nil
 		}
-		return nil
+		langs.Workspace = string(b.Get(keyLocale))
+		return b.ForEach(func(k, v []byte) error {
+			if user, ok := bytes.CutPrefix(k, keyUserLocale("")); ok {
+				langs.Users[string(user)] = string(v)
+			}
+			return nil
+		})
 	})
-	return user, ws, err
+	if err != nil {
+		return bot.Languages{}, fmt.Errorf("read languages of %s: %w", workspace.Workspace().Key(), err)
+	}
+	return langs, nil
 }
 
 // SetLocale stores the workspace's language.

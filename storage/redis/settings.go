@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kringbot/kring/bot"
 	goredis "github.com/redis/go-redis/v9"
@@ -11,7 +12,7 @@ import (
 
 // Settings is the Redis bot.SettingsStore: a hash per workspace, a field
 // per setting and one per user who chose a language of their own, so a
-// request's languages are one HMGET.
+// workspace's languages are one HGETALL.
 type Settings struct{ s *Store }
 
 var _ bot.SettingsStore = (*Settings)(nil)
@@ -44,14 +45,20 @@ func (st *Settings) SetLocale(ctx context.Context, workspace bot.Where, locale s
 	return nil
 }
 
-// Locales returns a user's own language and the workspace's in one HMGET.
-func (st *Settings) Locales(ctx context.Context, workspace bot.Where, userID string) (string, string, error) {
-	vals, err := st.s.c.HMGet(ctx, st.s.workspaceKey(workspace), settingsUserLocaleField(userID), settingsLocaleField).Result()
+// Languages reads the workspace's hash in one HGETALL: its language and
+// every language a user chose.
+func (st *Settings) Languages(ctx context.Context, workspace bot.Where) (bot.Languages, error) {
+	fields, err := st.s.c.HGetAll(ctx, st.s.workspaceKey(workspace)).Result()
 	if err != nil {
-		return "", "", fmt.Errorf("read locales of %s in %s: %w", userID, workspace.Workspace().Key(), err)
+		return bot.Languages{}, fmt.Errorf("read languages of %s: %w", workspace.Workspace().Key(), err)
 	}
-	str := func(v any) string { s, _ := v.(string); return s }
-	return str(vals[0]), str(vals[1]), nil
+	langs := bot.Languages{Workspace: fields[settingsLocaleField], Users: map[string]string{}}
+	for k, v := range fields {
+		if user, ok := strings.CutPrefix(k, settingsUserLocaleField("")); ok {
+			langs.Users[user] = v
+		}
+	}
+	return langs, nil
 }
 
 // SetUserLocale stores a user's own language; "" forgets it.

@@ -51,9 +51,9 @@ func TestSettings(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
 func TestUserLocales(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
 	t.Run("UnsetIsEmpty", func(t *testing.T) {
 		s := newStore(t)
-		user, ws, err := s.Locales(t.Context(), channelA.Workspace(), "anna")
-		if err != nil || user != "" || ws != "" {
-			t.Fatalf("Locales in a new workspace = %q, %q, %v; want empty", user, ws, err)
+		l, err := s.Languages(t.Context(), channelA.Workspace())
+		if err != nil || len(l.Users) != 0 || l.Workspace != "" {
+			t.Fatalf("Languages of a new workspace = %+v, %v; want none", l, err)
 		}
 	})
 	t.Run("OwnAndWorkspaceApart", func(t *testing.T) {
@@ -68,9 +68,9 @@ func TestUserLocales(t *testing.T, newStore func(t *testing.T) bot.SettingsStore
 		}
 		check := func(who, wantUser, wantWS string) {
 			t.Helper()
-			user, got, err := s.Locales(ctx, ws, who)
-			if err != nil || user != wantUser || got != wantWS {
-				t.Errorf("Locales(%s) = %q, %q, %v; want %q, %q", who, user, got, err, wantUser, wantWS)
+			l, err := s.Languages(ctx, ws)
+			if err != nil || l.Users[who] != wantUser || l.Workspace != wantWS {
+				t.Errorf("Languages: %s's %q, workspace %q, %v; want %q, %q", who, l.Users[who], l.Workspace, err, wantUser, wantWS)
 			}
 		}
 		check("anna", "en", "nl")
@@ -79,8 +79,8 @@ func TestUserLocales(t *testing.T, newStore func(t *testing.T) bot.SettingsStore
 			t.Errorf("workspace Locale after a user's choice = %q, %v; want nl", got, err)
 		}
 		// Another workspace does not share anna's choice.
-		if user, _, err := s.Locales(ctx, channelA2.Workspace(), "anna"); err != nil || user != "" {
-			t.Errorf("anna's language leaked into %s: %q, %v", channelA2.Workspace().Key(), user, err)
+		if l, err := s.Languages(ctx, channelA2.Workspace()); err != nil || l.Users["anna"] != "" {
+			t.Errorf("anna's language leaked into %s: %+v, %v", channelA2.Workspace().Key(), l, err)
 		}
 		if err := s.SetUserLocale(ctx, ws, "anna", ""); err != nil {
 			t.Fatal(err)
