@@ -17,6 +17,7 @@ import (
 //	voters   how many people have a vote in the poll
 //	c<i>     votes for option i (absent: 0)
 //	n<i>     JSON array of the first poll.NamesKept voters of option i
+//	m<i>     the length of n<i>, so a click need not read a full list
 //
 // A poll stored before tallies existed has none; the first click or read
 // builds it from the ballots, once.
@@ -46,7 +47,7 @@ local function buildTally(votesKey, tallyKey, kept)
   end
   redis.call('HSET', tallyKey, 'voters', voters)
   for o, n in pairs(counts) do
-    redis.call('HSET', tallyKey, 'c' .. o, n, 'n' .. o, cjson.encode(names[o]))
+    redis.call('HSET', tallyKey, 'c' .. o, n, 'n' .. o, cjson.encode(names[o]), 'm' .. o, #names[o])
   end
 end
 `
@@ -59,7 +60,7 @@ end
 // ("" for none), delivery ttl in ms, poll.NamesKept, the clicked message
 // as JSON ("" for none).
 var clickScript = goredis.NewScript(pollTallyLua + `
-local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'poll', 'ref')
+local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref')
 if not f[2] then return {'not_found'} end
 local home, platform, channel = f[4] or '', ARGV[1], ARGV[2]
 if string.sub(home, 1, #platform + 1) ~= platform .. ':' or string.sub(home, -(#channel + 1)) ~= ':' .. channel then
@@ -72,7 +73,7 @@ if option < 0 or option >= tonumber(f[2]) then return {'no_option'} end
 local anonymous, hidden = f[5] == '1', f[6] == '1'
 if not f[5] then
   -- stored before the flags had fields of their own
-  local p = cjson.decode(f[7])
+  local p = cjson.decode(redis.call('HGET', KEYS[1], 'poll'))
   anonymous, hidden = p['anonymous'] == true, p['hidden'] == true
 end
 local voter, name = ARGV[3], ARGV[5]
@@ -120,8 +121,8 @@ for _, o in ipairs(current) do
       local list, out = cjson.decode(names), {}
       for _, v in ipairs(list) do if v ~= voter then out[#out + 1] = v end end
       if #out < #list then
-        if #out == 0 then redis.call('HDEL', KEYS[3], 'n' .. o)
-        else redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(out)) end
+        if #out == 0 then redis.call('HDEL', KEYS[3], 'n' .. o, 'm' .. o)
+        else redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(out), 'm' .. o, #out) end
       end
     end
   end
@@ -129,19 +130,24 @@ end
 for _, o in ipairs(after) do
   if not has(current, o) then
     redis.call('HINCRBY', KEYS[3], 'c' .. o, 1)
-    local names = redis.call('HGET', KEYS[3], 'n' .. o)
-    local list = {}
-    if names then list = cjson.decode(names) end
-    if #list < kept then
-      list[#list + 1] = voter
-      redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(list))
+    -- m<o> is the length of n<o>: a full list is not read on every click
+    if (tonumber(redis.call('HGET', KEYS[3], 'm' .. o)) or 0) < kept then
+      local names = redis.call('HGET', KEYS[3], 'n' .. o)
+      local list = {}
+      if names then list = cjson.decode(names) end
+      if #list < kept then
+        list[#list + 1] = voter
+        redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(list), 'm' .. o, #list)
+      else
+        redis.call('HSET', KEYS[3], 'm' .. o, #list) -- a tally from before m<o>
+      end
     end
   end
 end
 if #current == 0 and #after > 0 then redis.call('HINCRBY', KEYS[3], 'voters', 1) end
 if #current > 0 and #after == 0 then redis.call('HINCRBY', KEYS[3], 'voters', -1) end
 if ARGV[7] ~= '' then redis.call('SET', KEYS[4], '1', 'PX', ARGV[8]) end
-if (f[8] == false or f[8] == '') and ARGV[10] ~= '' then
+if (f[7] == false or f[7] == '') and ARGV[10] ~= '' then
   -- posted, but its message id was never recorded (the store failed right
   -- after posting): the click tells where it is
   redis.call('HSET', KEYS[1], 'ref', ARGV[10])
