@@ -22,6 +22,9 @@ var (
 	catalogMu sync.RWMutex
 	catalog   = newCatalog()
 	loaded    = map[string]map[string]bool{} // locale → message ids
+	// translators are made once per locale: a Localizer is read-only and
+	// making one costs more than a click. LoadMessages clears them.
+	translators = map[string]Tr{}
 )
 
 func newCatalog() *i18n.Bundle {
@@ -42,6 +45,7 @@ func LoadMessages(fsys fs.FS, dir string) {
 	}
 	catalogMu.Lock()
 	defer catalogMu.Unlock()
+	clear(translators)
 	for _, name := range names {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -116,8 +120,18 @@ func T(locale string) Tr {
 		locale = DefaultLocale
 	}
 	catalogMu.RLock()
-	defer catalogMu.RUnlock()
-	return Tr{Locale: locale, l: i18n.NewLocalizer(catalog, locale, DefaultLocale)}
+	t, ok := translators[locale]
+	catalogMu.RUnlock()
+	if ok {
+		return t
+	}
+	catalogMu.Lock()
+	defer catalogMu.Unlock()
+	t = Tr{Locale: locale, l: i18n.NewLocalizer(catalog, locale, DefaultLocale)}
+	if len(translators) < 64 { // locales are few; a flood of odd ones is not kept
+		translators[locale] = t
+	}
+	return t
 }
 
 // S translates id; kv are template data as name, value pairs:

@@ -11,10 +11,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kringbot/kring/bot"
@@ -52,6 +54,7 @@ type Config struct {
 type Feature struct {
 	c    Config
 	stop func()
+	macs sync.Pool // of hmac hashers keyed with c.Secret, for anonKey
 }
 
 // New returns the poll feature.
@@ -69,6 +72,7 @@ func New(c Config) *Feature {
 		c.NewID = newID
 	}
 	f := &Feature{c: c, stop: func() {}}
+	f.macs.New = func() any { return hmac.New(sha256.New, []byte(f.c.Secret)) }
 	if f.c.Live == nil {
 		f.c.Live = live.New(live.Config{Poster: c.Poster, Inline: true, Log: c.Log})
 		f.stop = f.c.Live.Close
@@ -540,11 +544,16 @@ func (f *Feature) voterKey(p *Poll, userID string) string {
 	return f.anonKey(p.ID, p.Where.Platform, userID)
 }
 
-// anonKey stands for a voter in anonymous poll id.
+// anonKey stands for a voter in anonymous poll id. Every click computes
+// it (the store decides whether the poll is anonymous), so the keyed
+// hashers are kept for reuse.
 func (f *Feature) anonKey(id, platform, userID string) string {
-	mac := hmac.New(sha256.New, []byte(f.c.Secret))
-	fmt.Fprintf(mac, "%s\x00%s\x00%s", id, platform, userID)
-	return "anon:" + hex.EncodeToString(mac.Sum(nil))[:24]
+	mac := f.macs.Get().(hash.Hash)
+	defer f.macs.Put(mac)
+	mac.Reset()
+	mac.Write([]byte(id + "\x00" + platform + "\x00" + userID))
+	var sum [sha256.Size]byte
+	return "anon:" + hex.EncodeToString(mac.Sum(sum[:0]))[:24]
 }
 
 // actions are the poll's buttons and forms. They can tell, before a
