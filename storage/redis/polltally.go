@@ -160,13 +160,14 @@ return {'ok', voter, cjson.encode(after), fields}
 // Click runs clickScript: one round trip for the whole click.
 func (p *Polls) Click(ctx context.Context, c poll.Click) (poll.Clicked, error) {
 	s := p.s
-	delivery := s.pollKey(c.Poll) + ":delivery:" + c.Delivery
+	base := s.pollKey(c.Poll)
+	delivery := base + ":delivery:" + c.Delivery
 	ref, err := refField(c.Ref)
 	if err != nil {
 		return poll.Clicked{}, fmt.Errorf("click on poll %s: encode message ref: %w", c.Poll, err)
 	}
 	reply, err := clickScript.Run(ctx, s.c,
-		[]string{s.pollKey(c.Poll), s.votesKey(c.Poll), s.tallyKey(c.Poll), delivery},
+		[]string{base, base + ":votes", base + ":tally", delivery},
 		c.Channel.Platform, c.Channel.Channel, c.Voter, c.AnonKey, c.Name, c.Option,
 		c.Delivery, poll.ClickDeliveryTTL.Milliseconds(), poll.NamesKept, ref,
 	).Slice()
