@@ -138,11 +138,7 @@ func (m *Messages) Changed(ctx context.Context, kind, id string) {
 	if m.stopped {
 		return
 	}
-	msg := m.msgs[key]
-	if msg == nil {
-		msg = &message{}
-		m.msgs[key] = msg
-	}
+	msg := m.entry(key)
 	switch {
 	case msg.running:
 		msg.dirty = true
@@ -170,11 +166,7 @@ func (m *Messages) settle(key string) {
 	if m.stopped {
 		return
 	}
-	msg := m.msgs[key]
-	if msg == nil {
-		msg = &message{}
-		m.msgs[key] = msg
-	}
+	msg := m.entry(key)
 	switch {
 	case msg.putTimer != nil:
 		// a put at the end of this Every covers this change
@@ -196,6 +188,16 @@ func (m *Messages) settle(key string) {
 			m.putJob(key, m.c.Clock.Now().Add(m.c.Settle))
 		})
 	}
+}
+
+// entry is what m knows of key, made when it knows nothing; m.mu is held.
+func (m *Messages) entry(key string) *message {
+	msg := m.msgs[key]
+	if msg == nil {
+		msg = &message{}
+		m.msgs[key] = msg
+	}
+	return msg
 }
 
 // spawn runs f owned by m; m.mu is held.

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -210,39 +209,13 @@ func (s *Jobs) Once(ctx context.Context, key string, ttl time.Duration) (bool, e
 	now := s.d.now()
 	var isNew bool
 	err := s.d.update(func(tx *bbolt.Tx) error {
-		once, exp := tx.Bucket(bucketOnce), tx.Bucket(bucketOnceExp)
-		nowKey := timeKey(now)
-		c := exp.Cursor()
-		for n := 0; n < onceSweep; n++ {
-			k, v := c.First()
-			if k == nil || bytes.Compare(k[:8], nowKey) > 0 {
-				break
-			}
-			if err := once.Delete(v); err != nil {
-				return err
-			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		isNew = false
-		if v := once.Get([]byte(key)); len(v) == 8 {
-			until := time.Unix(0, int64(binary.BigEndian.Uint64(v)))
-			if until.After(now) {
-				return nil
-			}
-			if err := exp.Delete(append(timeKey(until), key...)); err != nil {
-				return err
-			}
-		}
-		until := now.Add(ttl)
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], uint64(until.UnixNano()))
-		if err := once.Put([]byte(key), b[:]); err != nil {
+		seen, err := onceSeen(tx, key, now)
+		if err != nil || seen {
+			isNew = false
 			return err
 		}
 		isNew = true
-		return exp.Put(append(timeKey(until), key...), []byte(key))
+		return onceRecord(tx, key, now, ttl)
 	})
 	if err != nil {
 		return false, fmt.Errorf("record once %s: %w", key, err)
