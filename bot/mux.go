@@ -332,26 +332,12 @@ func (m *Mux) locales(ctx context.Context, where Where, u User) (user, ws string
 	return ws, ws
 }
 
-// Locale returns the language of the workspace where is in.
-func (m *Mux) Locale(ctx context.Context, where Where) string { return m.locale(ctx, where) }
-
-func (m *Mux) locale(ctx context.Context, where Where) string {
-	def := m.DefaultLocale
-	if def == "" {
-		def = DefaultLocale
-	}
-	if m.Settings == nil {
-		return def
-	}
-	l, err := m.Settings.Locale(ctx, where.Workspace())
-	if err != nil {
-		m.log().Warn("read workspace locale", "workspace", where.Workspace().Key(), "err", err)
-		return def
-	}
-	if l == "" {
-		return def
-	}
-	return l
+// Locale returns the language of the workspace where is in, for work done
+// without a request (a poll closing on time, a live message's render):
+// the same languages, through the same cache, as a request's.
+func (m *Mux) Locale(ctx context.Context, where Where) string {
+	_, ws := m.locales(ctx, where, User{})
+	return ws
 }
 
 // protect runs f, turning a panic into an error so one bad request cannot
