@@ -313,7 +313,7 @@ func (f *Feature) renderLive(ctx context.Context, id string) (bot.Ref, bot.Messa
 		return bot.Ref{}, bot.Message{}, live.ErrGone
 	}
 	if err != nil {
-		return bot.Ref{}, bot.Message{}, fmt.Errorf("tally poll %s: %w", id, err)
+		return bot.Ref{}, bot.Message{}, err // the store names the poll
 	}
 	if p.Ref.IsZero() {
 		return bot.Ref{}, bot.Message{}, live.ErrGone
@@ -722,12 +722,12 @@ func (f *Feature) addOption(ctx context.Context, act *bot.Action) (*bot.Message,
 // closeJob closes a poll at its closing time and says so in its channel.
 func (f *Feature) closeJob(ctx context.Context, j schedule.Job) error {
 	id := string(j.Payload)
-	p, _, err := f.c.Store.Get(ctx, id)
+	p, err := f.c.Store.Poll(ctx, id) // its ballots are not needed: the notice counts from the tally
 	if errors.Is(err, ErrNotFound) {
 		return nil // deleted before it closed
 	}
 	if err != nil {
-		return fmt.Errorf("closing job: get poll %s: %w", id, err)
+		return fmt.Errorf("closing job: %w", err) // the store names the poll
 	}
 	if !p.Closes.Equal(j.Due) || p.Closed && p.ClosedAt.Before(j.Due) {
 		return nil // its closing time moved, or closed by hand before it
@@ -777,16 +777,16 @@ func (f *Feature) announceClosed(ctx context.Context, p *Poll, locale, key strin
 	// Count after closing, so a vote that landed just before it is in.
 	_, t, err := f.c.Store.Tally(ctx, p.ID)
 	if err != nil {
-		return fmt.Errorf("count closed poll %s: %w", p.ID, err)
+		return fmt.Errorf("count closed poll: %w", err)
 	}
 	tr := bot.T(locale)
 	text := tr.S("poll.closed_notice", "Question", bot.Escape(p.Question), "Voters", votersText(tr, t.Voters, true))
 	_, err = f.c.Poster.Post(ctx, p.Where, *bot.TextMessage(text))
-	if err == nil || f.c.Jobs == nil {
-		if err != nil {
-			return fmt.Errorf("announce closed poll %s: %w", p.ID, err)
-		}
+	if err == nil {
 		return nil
+	}
+	if f.c.Jobs == nil {
+		return fmt.Errorf("announce closed poll %s: %w", p.ID, err)
 	}
 	f.c.Log.Warn("closing notice not posted; trying again in a minute", "poll", p.ID, "err", err)
 	retry := schedule.Job{ID: jobNotice + ":" + p.ID, Kind: jobNotice, Due: f.c.Clock.Now().Add(noticeRetry), Payload: []byte(p.ID)}
@@ -805,7 +805,7 @@ func (f *Feature) noticeJob(ctx context.Context, j schedule.Job) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("notice job: get poll %s: %w", id, err)
+		return fmt.Errorf("notice job: %w", err)
 	}
 	if !p.Closed {
 		return nil
