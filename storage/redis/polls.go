@@ -41,6 +41,13 @@ var _ poll.Store = (*Polls)(nil)
 func (s *Store) pollKey(id string) string  { return s.prefix + "poll:{" + id + "}" }
 func (s *Store) votesKey(id string) string { return s.pollKey(id) + ":votes" }
 func (s *Store) tallyKey(id string) string { return s.pollKey(id) + ":tally" }
+
+// pollKeys are a poll's hash, ballots and tally, in that order, built from
+// one pollKey: the keys every script on the whole poll takes.
+func (s *Store) pollKeys(id string) []string {
+	base := s.pollKey(id)
+	return []string{base, base + ":votes", base + ":tally"}
+}
 func (s *Store) channelKey(where string) string {
 	return s.prefix + "channel:{" + where + "}:polls"
 }
@@ -163,7 +170,7 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 		return fmt.Errorf("encode message ref: %w", err)
 	}
 	s := p.s
-	created, err := createScript.Run(ctx, s.c, []string{s.pollKey(pl.ID), s.votesKey(pl.ID), s.tallyKey(pl.ID)},
+	created, err := createScript.Run(ctx, s.c, s.pollKeys(pl.ID),
 		"poll", baseJSON,
 		"options", optionsJSON,
 		"labels", labelsJSON,
@@ -186,7 +193,7 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 	// If indexing fails, the poll is taken back so a retry starts clean.
 	err = s.c.ZAdd(ctx, s.channelKey(pl.Where.Key()), goredis.Z{Score: float64(pl.Created.UnixMilli()), Member: pl.ID}).Err()
 	if err != nil {
-		if derr := s.c.Del(ctx, s.pollKey(pl.ID), s.votesKey(pl.ID), s.tallyKey(pl.ID)).Err(); derr != nil {
+		if derr := s.c.Del(ctx, s.pollKeys(pl.ID)...).Err(); derr != nil {
 			return fmt.Errorf("index poll: %w (and removing it again: %v)", err, derr)
 		}
 		return fmt.Errorf("index poll: %w", err)
@@ -366,7 +373,7 @@ func (p *Polls) SetClosed(ctx context.Context, id string, closed bool, at time.T
 // Delete removes the poll and its ballots, then its index entry.
 func (p *Polls) Delete(ctx context.Context, id string) error {
 	s := p.s
-	channel, err := deleteScript.Run(ctx, s.c, []string{s.pollKey(id), s.votesKey(id), s.tallyKey(id)}).Text()
+	channel, err := deleteScript.Run(ctx, s.c, s.pollKeys(id)).Text()
 	if errors.Is(err, goredis.Nil) {
 		err = poll.ErrNotFound
 	}

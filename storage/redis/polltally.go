@@ -160,14 +160,14 @@ return {'ok', voter, cjson.encode(after), fields}
 // Click runs clickScript: one round trip for the whole click.
 func (p *Polls) Click(ctx context.Context, c poll.Click) (poll.Clicked, error) {
 	s := p.s
-	base := s.pollKey(c.Poll)
-	delivery := base + ":delivery:" + c.Delivery
+	keys := s.pollKeys(c.Poll)
+	keys = append(keys, keys[0]+":delivery:"+c.Delivery)
 	ref, err := refField(c.Ref)
 	if err != nil {
 		return poll.Clicked{}, fmt.Errorf("click on poll %s: encode message ref: %w", c.Poll, err)
 	}
 	reply, err := clickScript.Run(ctx, s.c,
-		[]string{base, base + ":votes", base + ":tally", delivery},
+		keys,
 		c.Channel.Platform, c.Channel.Channel, c.Voter, c.AnonKey, c.Name, c.Option,
 		c.Delivery, poll.ClickDeliveryTTL.Milliseconds(), poll.NamesKept, ref,
 	).Slice()
@@ -229,7 +229,7 @@ return {fields, tally, voters, names}
 // number of voters.
 func (p *Polls) Tally(ctx context.Context, id string) (*poll.Poll, poll.Tally, error) {
 	s := p.s
-	reply, err := tallyScript.Run(ctx, s.c, []string{s.pollKey(id), s.votesKey(id), s.tallyKey(id)}, poll.NamesKept).Slice()
+	reply, err := tallyScript.Run(ctx, s.c, s.pollKeys(id), poll.NamesKept).Slice()
 	if err != nil {
 		return nil, poll.Tally{}, fmt.Errorf("tally poll %s: %w", id, err)
 	}
