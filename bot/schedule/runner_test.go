@@ -129,7 +129,7 @@ func TestSlowKindDoesNotHoldUpOthers(t *testing.T) {
 		var loop sync.WaitGroup
 		loop.Go(func() { r.Run(ctx, time.Second) })
 
-		if got := waitFor(t, reminded, "reminder r1"); got != "r1" {
+		if got := bottest.Receive(t, reminded, "reminder r1"); got != "r1" {
 			t.Fatalf("reminder %s ran, want r1", got)
 		}
 		synctest.Wait()
@@ -137,7 +137,7 @@ func TestSlowKindDoesNotHoldUpOthers(t *testing.T) {
 			t.Errorf("%d digests running, want %d (the kind's limit)", n, schedule.DefaultLimit)
 		}
 		clock.Advance(time.Hour) // r2 is due at the next tick; the digests still hang
-		if got := waitFor(t, reminded, "reminder r2"); got != "r2" {
+		if got := bottest.Receive(t, reminded, "reminder r2"); got != "r2" {
 			t.Fatalf("reminder %s ran, want r2", got)
 		}
 
@@ -189,7 +189,7 @@ func TestLimitsHold(t *testing.T) {
 			}
 			step <- struct{}{}
 		}
-		if ran := waitFor(t, done, "end of RunDue"); ran != 2*n {
+		if ran := bottest.Receive(t, done, "end of RunDue"); ran != 2*n {
 			t.Errorf("RunDue ran %d, want %d", ran, 2*n)
 		}
 		if g.peak["a"] != 3 || g.peak["b"] != schedule.DefaultLimit || g.peakAll != 5 {
@@ -226,7 +226,7 @@ func TestRunDueWaitsForWhatItStarted(t *testing.T) {
 		default:
 		}
 		close(release)
-		if ran := waitFor(t, done, "end of RunDue"); ran != 3 || len(g.ran) != 3 {
+		if ran := bottest.Receive(t, done, "end of RunDue"); ran != 3 || len(g.ran) != 3 {
 			t.Errorf("RunDue = %d after %d jobs ended; want 3", ran, len(g.ran))
 		}
 	})
@@ -282,7 +282,7 @@ func TestCloseWaitsThenCancels(t *testing.T) {
 		default:
 		}
 		close(polite)
-		err := waitFor(t, closed, "end of Close")
+		err := bottest.Receive(t, closed, "end of Close")
 		if waited := time.Since(start); waited != 10*time.Second {
 			t.Errorf("Close returned after %v, want at its 10s deadline", waited)
 		}
@@ -406,19 +406,5 @@ func TestPanickingJobIsRetried(t *testing.T) {
 	clock.Advance(time.Minute)
 	if n, err := r.RunDue(ctx); n != 1 || err != nil || tries != 2 {
 		t.Fatalf("after the lease: RunDue = %d, %v, %d tries; want the retry to succeed", n, err, tries)
-	}
-}
-
-// waitFor receives from c, or fails t after a minute (of the bubble's
-// time inside synctest): a hang guard.
-func waitFor[T any](t *testing.T, c <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-c:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("no %s within a minute", what)
-		var zero T
-		return zero
 	}
 }

@@ -384,20 +384,6 @@ func (s *slowJob) run(ctx context.Context, j schedule.Job) error {
 	}
 }
 
-// waitFor receives from c, or fails t after a minute: a hang guard, not
-// a bound on speed.
-func waitFor[T any](t *testing.T, c <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-c:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("no %s within a minute", what)
-		var zero T
-		return zero
-	}
-}
-
 // logRecorder keeps the messages a runner logs.
 type logRecorder struct {
 	mu   sync.Mutex
@@ -455,7 +441,7 @@ func testRunnerKeepsLease(t *testing.T, s schedule.Store) {
 	a, b, clock, _ := runners(s, slow.run)
 	mustPut(t, s, kindJob("digest", "slow", t0))
 	doneA := runDue(ctx, a)
-	waitFor(t, slow.started, "start of the job on A")
+	bottest.Receive(t, slow.started, "start of the job on A")
 	for range 6 {
 		clock.Advance(30 * time.Minute) // half a lease, then a heartbeat
 		a.Heartbeat(ctx)
@@ -464,7 +450,7 @@ func testRunnerKeepsLease(t *testing.T, s schedule.Store) {
 		}
 	}
 	close(slow.release)
-	if r := waitFor(t, doneA, "end of A's RunDue"); r.n != 1 || r.err != nil {
+	if r := bottest.Receive(t, doneA, "end of A's RunDue"); r.n != 1 || r.err != nil {
 		t.Errorf("A's RunDue = %d, %v; want 1 job run", r.n, r.err)
 	}
 	clock.Advance(24 * time.Hour)
@@ -485,12 +471,12 @@ func testRunnerLosesLease(t *testing.T, s schedule.Store) {
 	a, b, clock, log := runners(s, slow.run)
 	mustPut(t, s, kindJob("digest", "slow", t0))
 	doneA := runDue(ctx, a)
-	waitFor(t, slow.started, "start of the job on A")
+	bottest.Receive(t, slow.started, "start of the job on A")
 	clock.Advance(61 * time.Minute) // no heartbeat: A's lease runs out
 	doneB := runDue(ctx, b)
-	waitFor(t, slow.started, "start of the job on B")
+	bottest.Receive(t, slow.started, "start of the job on B")
 	a.Heartbeat(ctx)
-	if r := waitFor(t, doneA, "end of A's RunDue"); r.n != 0 || r.err != nil {
+	if r := bottest.Receive(t, doneA, "end of A's RunDue"); r.n != 0 || r.err != nil {
 		t.Errorf("A's RunDue = %d, %v; want the job stopped, not run", r.n, r.err)
 	}
 	slow.mu.Lock()
@@ -505,7 +491,7 @@ func testRunnerLosesLease(t *testing.T, s schedule.Store) {
 	// B still holds it: A's failed extension and A's end changed nothing.
 	b.Heartbeat(ctx)
 	close(slow.release)
-	if r := waitFor(t, doneB, "end of B's RunDue"); r.n != 1 || r.err != nil {
+	if r := bottest.Receive(t, doneB, "end of B's RunDue"); r.n != 1 || r.err != nil {
 		t.Errorf("B's RunDue = %d, %v; want 1 job run", r.n, r.err)
 	}
 	clock.Advance(24 * time.Hour)
