@@ -41,7 +41,7 @@ func session(t *testing.T, script string) string {
 		Store: db.Polls(), Jobs: db.Jobs(), Poster: sh, Clock: clock, Location: ams,
 		Admins: bot.ParseAdmins("beheer"), Secret: "test", Locale: mux.Locale,
 	}).Register(mux, runner)
-	kring.New(db.Settings(), mux, bot.ParseAdmins("beheer")).Register(mux)
+	kring.New(db.Settings(), mux, bot.ParseAdmins("beheer")).Register(mux, nil)
 	if err := sh.Run(context.Background(), strings.NewReader(script)); err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func newHarnessOn(t testing.TB, n *bottest.PipeNet, polls poll.Store, jobs sched
 		Store: polls, Jobs: jobs, Poster: posters, Clock: clock, Secret: "test", Log: log, Locale: mux.Locale,
 		Admins: bot.ParseAdmins(bot.Slack + ":" + testAdmin), Live: h.live,
 	}).Register(mux, runner)
-	kring.New(settings, mux, bot.ParseAdmins(bot.Slack+":"+testAdmin)).Register(mux)
+	kring.New(settings, mux, bot.ParseAdmins(bot.Slack+":"+testAdmin)).Register(mux, nil)
 	h.a, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/schedule"
 )
 
 //go:embed locales/*.toml
@@ -36,8 +37,9 @@ func (f *Feature) Close() {}
 
 // Register adds /kring to mux, and /help and /hulp as hidden aliases of
 // /kring help for whoever types them where the platform lets them through
-// (the shell; a Slack or Mattermost admin may register them too).
-func (f *Feature) Register(mux *bot.Mux) {
+// (the shell; a Slack or Mattermost admin may register them too). /kring
+// has no jobs: the runner is taken for the feature contract only.
+func (f *Feature) Register(mux *bot.Mux, _ *schedule.Runner) {
 	mux.Handle(bot.Command{Name: "/kring", Description: "kring.command.description", Hint: "kring.command.hint"}, bot.HandlerFunc(f.command))
 	help := bot.HandlerFunc(func(_ context.Context, req *bot.Request) (*bot.Message, error) { return f.help(req.Locale), nil })
 	mux.Handle(bot.Command{Name: "/help", Hidden: true}, help)

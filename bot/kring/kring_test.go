@@ -14,7 +14,7 @@ func setup() (*bot.Mux, *bottest.Settings) {
 	settings := &bottest.Settings{}
 	mux := &bot.Mux{Settings: settings}
 	mux.Handle(bot.Command{Name: "/poll", Description: "kring.command.description"}, bot.HandlerFunc(func(context.Context, *bot.Request) (*bot.Message, error) { return nil, nil }))
-	kring.New(settings, mux, bot.ParseAdmins("shell:beheer")).Register(mux)
+	kring.New(settings, mux, bot.ParseAdmins("shell:beheer")).Register(mux, nil)
 	return mux, settings
 }
 

@@ -114,16 +114,9 @@ func kringFeatures(mux *bot.Mux, f features) []feature {
 			Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
 			Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Live: f.live,
 		}),
-		commandsOnly{kring.New(f.settings, mux, f.admins)},
+		kring.New(f.settings, mux, f.admins),
 	}
 }
-
-// commandsOnly is a feature of commands alone, no jobs (/kring).
-type commandsOnly struct {
-	*kring.Feature
-}
-
-func (c commandsOnly) Register(mux *bot.Mux, _ *schedule.Runner) { c.Feature.Register(mux) }
 
 // registerFeatures puts every feature's commands and actions on mux and
 // its jobs on runner (nil: none), and returns the features.
