@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,7 +39,7 @@ func TestKillMidBurst(t *testing.T) {
 		mm.AddUser(users[i], fmt.Sprintf("u%d", i), "Deelnemer", fmt.Sprint(i), "")
 	}
 	store := filepath.Join(t.TempDir(), "kring.db")
-	addr := freeAddr(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKillMidBurst$")
 		cmd.Env = append(os.Environ(), "KRING_MAIN_CHILD=serve",
@@ -124,17 +123,6 @@ func TestKillMidBurst(t *testing.T) {
 	})
 	t.Logf("%d clicks acknowledged before the kill, %d voters stored; the post showed them %v after the restart",
 		acked.Load(), tally.Voters, time.Since(restarted).Round(10*time.Millisecond))
-}
-
-// freeAddr returns a loopback address no one listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitHealthy waits, a minute at the most, for url to answer 200.
