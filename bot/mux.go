@@ -80,8 +80,6 @@ type Languages struct {
 
 // SettingsStore keeps per-workspace settings and each user's own language.
 type SettingsStore interface {
-	// Locale returns the workspace's language, "" when it chose none.
-	Locale(ctx context.Context, workspace Where) (string, error)
 	// SetLocale stores the workspace's language.
 	SetLocale(ctx context.Context, workspace Where, locale string) error
 	// Languages returns, in one read, the workspace's language and the

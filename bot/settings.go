@@ -67,12 +67,6 @@ func (c *CachedSettings) Languages(ctx context.Context, workspace Where) (Langua
 	return langs, nil
 }
 
-// Locale implements SettingsStore; the workspace's language alone is read
-// rarely (work done without a request), so it is not cached.
-func (c *CachedSettings) Locale(ctx context.Context, workspace Where) (string, error) {
-	return c.Store.Locale(ctx, workspace)
-}
-
 // forget drops workspace's entry, after a change.
 func (c *CachedSettings) forget(workspace Where) {
 	c.mu.Lock()

@@ -49,8 +49,8 @@ func TestOpenBolt(t *testing.T) {
 	if _, _, err := s.Polls.Get(ctx, "p1"); err != nil {
 		t.Errorf("Get after reopening: %v", err)
 	}
-	if l, err := s.Settings.Locale(ctx, p.Where.Workspace()); err != nil || l != "en" {
-		t.Errorf("Locale after reopening = %q, %v", l, err)
+	if l, err := s.Settings.Languages(ctx, p.Where.Workspace()); err != nil || l.Workspace != "en" {
+		t.Errorf("workspace language after reopening = %q, %v", l.Workspace, err)
 	}
 }
 
@@ -90,8 +90,8 @@ func TestOpenRedis(t *testing.T) {
 		t.Errorf("Ping: %v", err)
 	}
 	// A read only: these are the real kring keys of the test database.
-	if _, err := s.Settings.Locale(t.Context(), bot.Where{Platform: bot.Shell, Team: "storage-test-" + bot.NewID(4)}); err != nil {
-		t.Errorf("Locale: %v", err)
+	if _, err := s.Settings.Languages(t.Context(), bot.Where{Platform: bot.Shell, Team: "storage-test-" + bot.NewID(4)}); err != nil {
+		t.Errorf("Languages: %v", err)
 	}
 }
 

@@ -44,11 +44,6 @@ func (s *Settings) set(key, value string) error {
 	return nil
 }
 
-// Locale implements bot.SettingsStore.
-func (s *Settings) Locale(_ context.Context, w bot.Where) (string, error) {
-	return s.get(w.Workspace().Key())
-}
-
 // SetLocale implements bot.SettingsStore.
 func (s *Settings) SetLocale(_ context.Context, w bot.Where, l string) error {
 	return s.set(w.Workspace().Key(), l)

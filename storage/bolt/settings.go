@@ -19,12 +19,6 @@ var keyLocale = []byte("locale")
 
 func keyUserLocale(userID string) []byte { return []byte("locale:user:" + userID) }
 
-// Locale returns the workspace's language, "" when it chose none.
-func (s *Settings) Locale(ctx context.Context, workspace bot.Where) (string, error) {
-	langs, err := s.Languages(ctx, workspace)
-	return langs.Workspace, err
-}
-
 // Languages reads the workspace's bucket: its language and every language
 // a user chose.
 func (s *Settings) Languages(ctx context.Context, workspace bot.Where) (bot.Languages, error) {

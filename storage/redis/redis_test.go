@@ -308,7 +308,7 @@ func storeErrors(ctx context.Context, s *Store) map[string]error {
 	_, errs["Claim"] = jobs.Claim(ctx, now, "A", time.Minute, 5)
 	errs["Done"] = jobs.Done(ctx, schedule.Job{ID: "j1", Due: now})
 	_, errs["Once"] = jobs.Once(ctx, "j1:1", time.Hour)
-	_, errs["Locale"] = settings.Locale(ctx, where.Workspace())
+	_, errs["Languages"] = settings.Languages(ctx, where.Workspace())
 	errs["SetLocale"] = settings.SetLocale(ctx, where.Workspace(), "en")
 	return errs
 }

@@ -2,12 +2,10 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/kringbot/kring/bot"
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // Settings is the Redis bot.SettingsStore: a hash per workspace, a field
@@ -24,18 +22,6 @@ func (s *Store) workspaceKey(w bot.Where) string {
 const settingsLocaleField = "locale"
 
 func settingsUserLocaleField(userID string) string { return "locale:user:" + userID }
-
-// Locale returns the workspace's language, "" when it chose none.
-func (st *Settings) Locale(ctx context.Context, workspace bot.Where) (string, error) {
-	l, err := st.s.c.HGet(ctx, st.s.workspaceKey(workspace), settingsLocaleField).Result()
-	if errors.Is(err, goredis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read locale of %s: %w", workspace.Workspace().Key(), err)
-	}
-	return l, nil
-}
 
 // SetLocale stores the workspace's language.
 func (st *Settings) SetLocale(ctx context.Context, workspace bot.Where, locale string) error {

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/kringbot/kring/bot"
@@ -11,7 +12,7 @@ import (
 func TestSettings(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
 	t.Run("UnsetIsEmpty", func(t *testing.T) {
 		s := newStore(t)
-		got, err := s.Locale(t.Context(), channelA.Workspace())
+		got, err := workspaceLocale(t.Context(), s, channelA.Workspace())
 		if err != nil || got != "" {
 			t.Fatalf("Locale of a new workspace = %q, %v; want \"\", nil", got, err)
 		}
@@ -24,7 +25,7 @@ func TestSettings(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
 			if err := s.SetLocale(ctx, ws, locale); err != nil {
 				t.Fatalf("SetLocale(%q): %v", locale, err)
 			}
-			if got, err := s.Locale(ctx, ws); err != nil || got != locale {
+			if got, err := workspaceLocale(ctx, s, ws); err != nil || got != locale {
 				t.Fatalf("Locale after SetLocale(%q) = %q, %v", locale, got, err)
 			}
 		}
@@ -40,7 +41,7 @@ func TestSettings(t *testing.T, newStore func(t *testing.T) bot.SettingsStore) {
 			{Platform: bot.Mattermost, Team: channelA.Team},
 		}
 		for _, ws := range others {
-			if got, err := s.Locale(ctx, ws); err != nil || got != "" {
+			if got, err := workspaceLocale(ctx, s, ws); err != nil || got != "" {
 				t.Errorf("Locale(%s) = %q, %v; want \"\" (only %s chose a language)", ws.Key(), got, err, channelA.Workspace().Key())
 			}
 		}
@@ -75,7 +76,7 @@ func TestUserLocales(t *testing.T, newStore func(t *testing.T) bot.SettingsStore
 		}
 		check("anna", "en", "nl")
 		check("bram", "", "nl")
-		if got, err := s.Locale(ctx, ws); err != nil || got != "nl" {
+		if got, err := workspaceLocale(ctx, s, ws); err != nil || got != "nl" {
 			t.Errorf("workspace Locale after a user's choice = %q, %v; want nl", got, err)
 		}
 		// Another workspace does not share anna's choice.
@@ -87,4 +88,10 @@ func TestUserLocales(t *testing.T, newStore func(t *testing.T) bot.SettingsStore
 		}
 		check("anna", "", "nl")
 	})
+}
+
+// workspaceLocale is the workspace's language as Languages tells it.
+func workspaceLocale(ctx context.Context, s bot.SettingsStore, ws bot.Where) (string, error) {
+	l, err := s.Languages(ctx, ws)
+	return l.Workspace, err
 }
