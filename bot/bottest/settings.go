@@ -18,15 +18,6 @@ type Settings struct {
 
 var _ bot.SettingsStore = (*Settings)(nil)
 
-func (s *Settings) get(key string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Err != nil {
-		return "", s.Err
-	}
-	return s.m[key], nil
-}
-
 func (s *Settings) set(key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
