@@ -60,6 +60,9 @@ type Meeting struct {
 	// InChannel posts each reminder in the channel too.
 	InChannel bool    `json:"in_channel,omitempty"`
 	Agenda    []Point `json:"agenda,omitempty"`
+	// Points counts the agenda points ever added, removed ones too: the
+	// next point's ID is Points+1, so an ID is never reused.
+	Points int `json:"points,omitempty"`
 	// Cancelled holds the original starts of cancelled occurrences.
 	Cancelled []time.Time `json:"cancelled,omitempty"`
 	// Moves holds occurrences moved to another time, by original start.
