@@ -46,8 +46,13 @@ type Meeting struct {
 	Zone string `json:"zone"`
 	// Start is the first occurrence. RRule ("" for a one-off) is an RFC
 	// 5545 RRULE without DTSTART that repeats it, in Zone.
-	Start    time.Time     `json:"start"`
-	RRule    string        `json:"rrule,omitempty"`
+	Start time.Time `json:"start"`
+	RRule string    `json:"rrule,omitempty"`
+	// Asked is the wall time ("02:30") the organiser asked for when the
+	// first occurrence fell in the hour the clocks skip and Start was
+	// moved forward (when.Plan.Asked): later occurrences keep the time
+	// asked for. "" otherwise.
+	Asked    string        `json:"asked,omitempty"`
 	Duration time.Duration `json:"duration"`
 	Place    string        `json:"place,omitempty"`
 	Link     string        `json:"link,omitempty"`
