@@ -1,0 +1,197 @@
+package meeting_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
+	"github.com/kringbot/kring/bot/live"
+	"github.com/kringbot/kring/bot/meeting"
+	"github.com/kringbot/kring/bot/schedule"
+	"github.com/kringbot/kring/storage/bolt"
+)
+
+var ams = mustZone("Europe/Amsterdam")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// people is a Poster that also knows users' zones and a channel's
+// members, as Slack and Mattermost do.
+type people struct {
+	*bottest.Poster
+	zones   map[string]string
+	members []string
+}
+
+func (p *people) Users(_ context.Context, _ bot.Where, ids []string) map[string]bot.User {
+	out := map[string]bot.User{}
+	for _, id := range ids {
+		if z, ok := p.zones[id]; ok {
+			out[id] = bot.User{ID: id, TZ: z}
+		}
+	}
+	return out
+}
+
+func (p *people) Members(context.Context, bot.Where) ([]string, error) {
+	return slices.Clone(p.members), nil
+}
+
+var (
+	_ bot.Directory = (*people)(nil)
+	_ bot.Roster    = (*people)(nil)
+)
+
+type fixture struct {
+	mux    *bot.Mux
+	poster *people
+	clock  *bottest.Clock
+	store  meeting.Store
+	jobs   schedule.Store
+	runner *schedule.Runner
+	where  bot.Where
+	feat   *meeting.Feature
+}
+
+func setupAt(t *testing.T, now time.Time) *fixture {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fx := &fixture{
+		mux:    &bot.Mux{Settings: db.Settings()},
+		poster: &people{Poster: bottest.NewPoster(), zones: map[string]string{}},
+		clock:  bottest.NewClock(now),
+		store:  newMemStore(),
+		jobs:   db.Jobs(),
+		where:  bot.Where{Platform: bot.Shell, Team: "t", Channel: "projectleiders"},
+	}
+	fx.runner = &schedule.Runner{Store: fx.jobs, Clock: fx.clock, Max: 1}
+	lv := live.New(live.Config{Poster: fx.poster, Jobs: fx.jobs, Clock: fx.clock, Inline: true})
+	t.Cleanup(lv.Close)
+	n := 0
+	fx.feat = meeting.New(meeting.Config{
+		Store: fx.store, Jobs: fx.jobs, Poster: fx.poster, Clock: fx.clock, Admins: bot.ParseAdmins("shell:beheer"),
+		Location: ams, Locale: fx.mux.Locale, Settings: db.Settings(), Live: lv,
+		NewID:     func() string { n++; return fmt.Sprintf("m%d", n) },
+		PublicURL: "https://kring.example.org/",
+	})
+	fx.feat.Register(fx.mux, fx.runner)
+	return fx
+}
+
+func setup(t *testing.T) *fixture {
+	return setupAt(t, time.Date(2026, 1, 13, 14, 30, 0, 0, ams))
+}
+
+func user(id string) bot.User {
+	return bot.User{ID: id, Name: strings.ToUpper(id[:1]) + id[1:]}
+}
+
+func (fx *fixture) command(u bot.User, text string) string {
+	r := fx.mux.ServeCommand(context.Background(), &bot.Request{Where: fx.where, User: u, Command: "/meeting", Text: text, TriggerID: "t1"})
+	if r.Message == nil {
+		return ""
+	}
+	return bot.PlainText(r.Message.Text)
+}
+
+func (fx *fixture) click(u bot.User, where bot.Where, b bot.Button, ref bot.Ref) string {
+	r := fx.mux.ServeAction(context.Background(), &bot.Action{Where: where, User: u, ID: b.ID, Value: b.Value, Ref: ref, TriggerID: "t2"})
+	if r.Message == nil {
+		return ""
+	}
+	return bot.PlainText(r.Message.Text)
+}
+
+// post returns the latest state of the last meeting posted.
+func (fx *fixture) post(t *testing.T) (bot.Ref, bot.Message) {
+	t.Helper()
+	var ref bot.Ref
+	for _, c := range fx.poster.Calls() {
+		if c.Method == "Post" && len(c.Message.Buttons()) > 0 {
+			ref = c.Ref
+		}
+	}
+	if ref.IsZero() {
+		t.Fatal("nothing posted")
+	}
+	m, _ := fx.poster.Message(ref)
+	return ref, m
+}
+
+func text(m bot.Message) string {
+	var b strings.Builder
+	for _, blk := range m.Blocks {
+		switch blk := blk.(type) {
+		case bot.Header:
+			b.WriteString(blk.Text + "\n")
+		case bot.Section:
+			b.WriteString(blk.Text + "\n")
+		case bot.Context:
+			b.WriteString(blk.Text + "\n")
+		case bot.Buttons:
+			for _, btn := range blk.Buttons {
+				b.WriteString("[" + btn.Label + "] ")
+			}
+			b.WriteString("\n")
+		}
+	}
+	return bot.PlainText(b.String())
+}
+
+func button(t *testing.T, m bot.Message, label string) bot.Button {
+	t.Helper()
+	for _, b := range m.Buttons() {
+		if strings.HasPrefix(b.Label, label) {
+			return b
+		}
+	}
+	t.Fatalf("no button %q in %+v", label, m.Buttons())
+	return bot.Button{}
+}
+
+func TestCreatePostAndRSVP(t *testing.T) {
+	fx := setup(t)
+	reply := fx.command(user("anna"), `"Maandoverleg projectleiders" elke derde donderdag 10:00 --duur=90m --plaats="Utrecht, Jaarbeurs" --link=https://meet.jit.si/maandoverleg --herinner=1d,1u`)
+	if !strings.Contains(reply, "ID m1") {
+		t.Fatalf("reply: %s", reply)
+	}
+	ref, m := fx.post(t)
+	for _, want := range []string{"Maandoverleg projectleiders", "donderdag 15 januari 10:00–11:30", "elke derde donderdag van de maand", "Utrecht, Jaarbeurs", "meet.jit.si/maandoverleg", "do 19 feb 10:00"} {
+		if !strings.Contains(text(m), want) {
+			t.Errorf("post lacks %q:\n%s", want, text(m))
+		}
+	}
+	fx.click(user("anna"), fx.where, button(t, m, "Ja"), ref)
+	fx.click(user("bert"), fx.where, button(t, m, "Misschien"), ref)
+	fx.click(user("cor"), fx.where, button(t, m, "Nee"), ref)
+	fx.click(user("bert"), fx.where, button(t, m, "Ja"), ref)
+	_, m = fx.post(t)
+	got := text(m)
+	for _, want := range []string{"Ja (2): Anna, Bert", "Misschien (0)", "Nee (1): Cor", "[Ja (2)]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("post lacks %q:\n%s", want, got)
+		}
+	}
+	t.Log(got)
+	list := fx.command(user("bert"), "lijst")
+	if !strings.Contains(list, "Maandoverleg projectleiders") || !strings.Contains(list, "m1") {
+		t.Errorf("list: %s", list)
+	}
+	t.Log(list)
+}
