@@ -22,7 +22,8 @@ type Error struct {
 	// package ("when.why."+Reason): "clock" (25:00), "date" (31 februari),
 	// "weekday" (a weekday that is not that date's), "hours" (twee uur:
 	// a time or a span?), "which_day", "count_until", "until_before",
-	// "never", "too_long", "zero", "month_span", "slash", "twice". "" when
+	// "never", "too_long", "zero", "month_span", "slash", "twice",
+	// "count" (0 keer). "" when
 	// a word was simply not known.
 	Reason string
 	// Word is the first word kring could not place, "" at the end.

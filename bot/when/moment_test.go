@@ -219,7 +219,7 @@ func TestMessagesInEveryLocale(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range []string{"clock", "date", "weekday", "hours", "which_day", "count_until", "until_before", "never", "too_long", "zero", "month_span", "slash", "twice"} {
+	for _, r := range []string{"clock", "date", "weekday", "hours", "which_day", "count_until", "until_before", "never", "too_long", "zero", "month_span", "slash", "twice", "count"} {
 		if !ids["nl"]["when.why."+r] {
 			t.Errorf("reason %s has no text", r)
 		}

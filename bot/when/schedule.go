@@ -52,7 +52,7 @@ func Schedule(s string, now time.Time, loc *time.Location) (Plan, error) {
 func (p *parser) repeats() bool {
 	for i, w := range p.toks {
 		switch w {
-		case "elke", "iedere", "ieder", "every", "each", "dagelijks", "wekelijks", "tweewekelijks", "maandelijks", "jaarlijks",
+		case "elke", "elk", "iedere", "ieder", "every", "each", "dagelijks", "wekelijks", "tweewekelijks", "maandelijks", "jaarlijks",
 			"daily", "weekly", "biweekly", "fortnightly", "monthly", "yearly", "annually":
 			return true
 		case "om":
@@ -71,6 +71,7 @@ type rule struct {
 	interval  int
 	days      []rrule.Weekday
 	monthDays []int
+	months    []int // with monthDays: a date each year, "elk jaar op 3 december"
 	count     int
 	until     *date
 	from      *date
@@ -127,7 +128,7 @@ func (p *parser) schedule() (Plan, error) {
 		case "op", "on", "de", "het", "the", "van", "of", "in", ",", "en", "and", "a":
 			p.i++
 			continue
-		case "elke", "iedere", "ieder", "every", "each":
+		case "elke", "elk", "iedere", "ieder", "every", "each":
 			p.i++
 			if n, ok := p.interval(); ok {
 				f, isFreq := freqWords[p.peek(0)]
@@ -231,7 +232,7 @@ func (p *parser) schedule() (Plan, error) {
 					return Plan{}, p.fail("twice")
 				}
 				if n < 1 || n > 1000 {
-					return Plan{}, p.fail("too_long")
+					return Plan{}, p.fail("count")
 				}
 				p.i += 2
 				r.count = n
@@ -258,6 +259,19 @@ func (p *parser) schedule() (Plan, error) {
 			}
 		}
 		start := p.i
+		if d, ok, err := p.calendarDate(); err != nil {
+			return Plan{}, err
+		} else if ok {
+			if len(r.months) > 0 {
+				p.i = start
+				return Plan{}, p.fail("twice")
+			}
+			r.months, r.monthDays = []int{int(d.m)}, append(r.monthDays, d.d)
+			if !r.freqSet {
+				r.freq, r.freqSet = rrule.YEARLY, true
+			}
+			continue
+		}
 		c, ok, err := p.clock()
 		if err != nil {
 			return Plan{}, err
@@ -334,6 +348,11 @@ func (p *parser) plan(r rule) (Plan, error) {
 	case r.freq == rrule.WEEKLY && (nth || len(r.monthDays) > 0),
 		r.freq == rrule.DAILY && (nth || len(r.monthDays) > 0):
 		return Plan{}, p.fail("which_day")
+	case r.freq == rrule.YEARLY && len(r.months) == 0 && (len(r.monthDays) > 0 || len(r.days) > 0 && !nth):
+		return Plan{}, p.fail("which_day")
+	case r.freq != rrule.YEARLY && len(r.months) > 0,
+		len(r.months) > 0 && (nth || len(r.monthDays) != 1):
+		return Plan{}, p.fail("twice")
 	case r.freq == rrule.MONTHLY && nth && len(r.monthDays) > 0:
 		return Plan{}, p.fail("twice")
 	case r.freq != rrule.DAILY && len(r.days) == 0 && len(r.monthDays) == 0 && r.from == nil:
@@ -362,11 +381,8 @@ func (p *parser) plan(r rule) (Plan, error) {
 		base = *r.from
 	}
 	probe := rrule.ROption{
-		Freq: r.freq, Interval: 1, Byweekday: r.days, Bymonthday: r.monthDays,
+		Freq: r.freq, Interval: 1, Byweekday: r.days, Bymonthday: r.monthDays, Bymonth: r.months,
 		Dtstart: time.Date(base.y, base.m, base.d, clk.h, clk.m, 0, 0, time.UTC),
-	}
-	if len(r.days) == 0 && len(r.monthDays) == 0 && r.freq == rrule.YEARLY {
-		probe.Bymonth = []int{int(base.m)}
 	}
 	rr, err := rrule.NewRRule(probe)
 	if err != nil {
@@ -400,6 +416,9 @@ func (p *parser) plan(r rule) (Plan, error) {
 			names[i] = d.String()
 		}
 		b.WriteString(";BYDAY=" + strings.Join(names, ","))
+	}
+	if len(r.months) > 0 {
+		fmt.Fprintf(&b, ";BYMONTH=%d", r.months[0])
 	}
 	if len(r.monthDays) > 0 {
 		nums := make([]string, len(r.monthDays))
