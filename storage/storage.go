@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/meeting"
 	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
@@ -28,6 +29,7 @@ type Stores struct {
 	Polls    poll.Store
 	Jobs     schedule.Store
 	Settings bot.SettingsStore
+	Meetings meeting.Store
 
 	backend string
 	ping    func(context.Context) error
@@ -53,7 +55,7 @@ func Open(ctx context.Context, url string) (*Stores, error) {
 			return nil, err
 		}
 		return &Stores{
-			Polls: db.Polls(), Jobs: db.Jobs(), Settings: db.Settings(),
+			Polls: db.Polls(), Jobs: db.Jobs(), Settings: db.Settings(), Meetings: db.Meetings(),
 			backend: "bolt", ping: db.Ping, close: db.Close,
 		}, nil
 	default:
@@ -62,7 +64,7 @@ func Open(ctx context.Context, url string) (*Stores, error) {
 			return nil, err
 		}
 		return &Stores{
-			Polls: s.Polls(), Jobs: s.Jobs(), Settings: s.Settings(),
+			Polls: s.Polls(), Jobs: s.Jobs(), Settings: s.Settings(), Meetings: s.Meetings(),
 			backend: "redis", ping: s.Ping, close: s.Close,
 		}, nil
 	}

@@ -46,7 +46,8 @@ var (
 )
 
 // buckets are the top-level buckets Open creates.
-var buckets = [][]byte{bucketPolls, bucketVotes, bucketTally, bucketPollIndex, bucketJobs, bucketDue, bucketOnce, bucketOnceExp, bucketSettings, bucketHealth}
+var buckets = [][]byte{bucketPolls, bucketVotes, bucketTally, bucketPollIndex, bucketJobs, bucketDue, bucketOnce, bucketOnceExp, bucketSettings, bucketHealth,
+	bucketMeetings, bucketMeetingRSVPs, bucketMeetingIndex, bucketAttending, bucketFeeds, bucketFeedTokens}
 
 // DB is an open kring bbolt file.
 type DB struct {
