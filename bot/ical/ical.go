@@ -82,8 +82,8 @@ func Write(w io.Writer, c Calendar) error {
 	lw.line("PRODID:" + prodID)
 	lw.line("CALSCALE:GREGORIAN")
 	lw.line("METHOD:PUBLISH")
-	if c.Name != "" {
-		lw.line("X-WR-CALNAME:" + escapeText(c.Name))
+	if name := escapeText(c.Name); name != "" {
+		lw.line("X-WR-CALNAME:" + name)
 	}
 	// Google Calendar uses X-WR-TIMEZONE as the feed's display zone; with
 	// more than one zone there is no single right answer, so it is left out.
@@ -111,19 +111,34 @@ func Write(w io.Writer, c Calendar) error {
 // sorted by name, each with the span of times written in it.
 func check(c Calendar) ([]*zoneUse, error) {
 	uses := map[string]*zoneUse{}
-	use := func(t time.Time, series bool) error {
+	// zoneOf checks that t's zone is the IANA zone of its name at t: apps
+	// read the TZID by name, so a fixed zone that happens to be called
+	// "CET" would be a different zone to them.
+	zoneOf := func(t time.Time) (*zoneUse, error) {
 		loc := t.Location()
 		if isUTC(loc) {
-			return nil
+			return nil, nil
 		}
 		name := loc.String()
 		u := uses[name]
 		if u == nil {
-			if _, err := time.LoadLocation(name); err != nil || name == "Local" || name == "" {
-				return fmt.Errorf("time zone %q has no IANA name: load the zone with time.LoadLocation", name)
+			tz, err := time.LoadLocation(name)
+			if err != nil || name == "Local" || name == "" {
+				return nil, fmt.Errorf("time zone %q has no IANA name: load the zone with time.LoadLocation", name)
 			}
-			u = &zoneUse{name: name, loc: loc, first: t, last: t}
+			u = &zoneUse{name: name, loc: tz, first: t, last: t}
 			uses[name] = u
+		}
+		if _, off := t.Zone(); func() int { _, o := t.In(u.loc).Zone(); return o }() != off {
+			return nil, fmt.Errorf("time zone %q is not the IANA zone of that name at %s", name, t.UTC().Format(utcLayout))
+		}
+		return u, nil
+	}
+	// use records that t is written in its zone.
+	use := func(t time.Time, series bool) error {
+		u, err := zoneOf(t)
+		if u == nil || err != nil {
+			return err
 		}
 		if t.Before(u.first) {
 			u.first = t
@@ -152,10 +167,22 @@ func check(c Calendar) ([]*zoneUse, error) {
 			return nil, fmt.Errorf("event %q: %w", e.UID, err)
 		}
 		for _, x := range e.ExDates {
-			_ = use(x.In(loc), false) // loc was checked with Start
+			if err := use(x.In(loc), false); err != nil {
+				return nil, fmt.Errorf("event %q, ExDate: %w", e.UID, err)
+			}
+		}
+		if series {
+			// The apps expand the series in the zone they load by name.
+			for m := 1; m <= 12*ruleYears; m++ {
+				if _, err := zoneOf(e.Start.AddDate(0, m, 0)); err != nil {
+					return nil, fmt.Errorf("event %q, its series: %w", e.UID, err)
+				}
+			}
 		}
 		for _, o := range e.Overrides {
-			_ = use(o.RecurrenceID.In(loc), false)
+			if err := use(o.RecurrenceID.In(loc), false); err != nil {
+				return nil, fmt.Errorf("event %q, override: %w", e.UID, err)
+			}
 			if err := use(o.Start, false); err != nil {
 				return nil, fmt.Errorf("event %q, override of %s: %w", e.UID, o.RecurrenceID.UTC().Format(utcLayout), err)
 			}
@@ -269,14 +296,12 @@ func writeVEvent(lw *lineWriter, e Event, seq int, start time.Time, d time.Durat
 	// 5545 takes the exact difference as each occurrence's length.
 	lw.line("DTEND" + tzParam(loc) + ":" + formatTime(start.Add(d)))
 	extra()
-	if e.Summary != "" {
-		lw.line("SUMMARY:" + escapeText(e.Summary))
-	}
-	if e.Location != "" {
-		lw.line("LOCATION:" + escapeText(e.Location))
-	}
-	if e.Description != "" {
-		lw.line("DESCRIPTION:" + escapeText(e.Description))
+	for _, p := range [...]struct{ name, value string }{
+		{"SUMMARY", e.Summary}, {"LOCATION", e.Location}, {"DESCRIPTION", e.Description},
+	} {
+		if v := escapeText(p.value); v != "" {
+			lw.line(p.name + ":" + v)
+		}
 	}
 	if e.URL != "" {
 		lw.line("URL:" + e.URL)

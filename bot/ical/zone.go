@@ -97,6 +97,16 @@ func inEffect(t time.Time) observance {
 		if start.IsZero() {
 			return o
 		}
+		if !start.Before(t) {
+			// Go's zone bounds may not move away from t (see nextChange);
+			// a change within the day before t is found by bisection.
+			start = t.Add(-24 * time.Hour)
+			if sameZone(start, t) {
+				t = start
+				continue
+			}
+			start = bisect(start, t)
+		}
 		before := start.Add(-time.Second)
 		if !sameZone(before, t) {
 			o.onset = start
@@ -121,7 +131,7 @@ func changes(loc *time.Location, t, end time.Time) []observance {
 	var obs []observance
 	t = t.In(loc)
 	for {
-		_, next := t.ZoneBounds()
+		next := nextChange(t)
 		if next.IsZero() || !next.Before(end) {
 			return obs
 		}
@@ -131,6 +141,40 @@ func changes(loc *time.Location, t, end time.Time) []observance {
 		}
 		t = next
 	}
+}
+
+// nextChange is the end of t's zone as ZoneBounds gives it, or zero for
+// none. Under a zone's rule string (past its table) Go 1.26 ends a leap
+// year's last zone on 31 December, and ZoneBounds at that instant gives
+// the same end again; then the next day is taken, bisected if a change
+// falls in it.
+func nextChange(t time.Time) time.Time {
+	_, next := t.ZoneBounds()
+	if next.IsZero() || next.After(t) {
+		return next
+	}
+	next = t.Add(24 * time.Hour)
+	if !sameZone(t, next) {
+		return bisect(t, next)
+	}
+	return next
+}
+
+// bisect returns the first second after a that is not in a's observance,
+// given that b is not.
+func bisect(a, b time.Time) time.Time {
+	for b.Sub(a) > time.Second {
+		mid := a.Add(b.Sub(a) / 2).Truncate(time.Second)
+		if mid.Equal(a) {
+			break
+		}
+		if sameZone(a, mid) {
+			a = mid
+		} else {
+			b = mid
+		}
+	}
+	return b
 }
 
 // yearlyRule returns a DAYLIGHT and a STANDARD observance with RRULEs that
