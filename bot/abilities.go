@@ -19,10 +19,24 @@ import (
 // Roster is a Poster that can list who is in a channel: a feature that
 // nudges the members who have not voted yet needs it.
 type Roster interface {
-	// Members returns the user ids of the channel's members, the bot
-	// itself left out, in no particular order. Other bots the platform
-	// lists stay in.
+	// Members returns the user ids of the people in the channel, in no
+	// particular order: the bot itself, other bots and deactivated
+	// accounts left out (a member the platform cannot tell about stays
+	// in). The list may be up to a minute old, so a feature that writes
+	// to every member does not list a busy channel for each message.
 	Members(ctx context.Context, where Where) ([]string, error)
+}
+
+// Directory is a Poster that can tell about users beyond the request
+// that carried them: a reminder written to a member hours later shows
+// times in their own zone, in their own language.
+type Directory interface {
+	// Users returns what the platform tells about the users with ids:
+	// their name, IANA time zone (User.TZ) and language (User.Locale)
+	// where it knows them. An id it cannot tell about is left out; it
+	// never fails. User ids are unique on a platform, so where only
+	// picks the platform.
+	Users(ctx context.Context, where Where, ids []string) map[string]User
 }
 
 // Mentioner is a Poster that can name a user so that the platform
@@ -59,6 +73,16 @@ func ChannelMembers(ctx context.Context, p Poster, where Where) ([]string, error
 		return nil, unsupported(where.Platform, "list channel members")
 	}
 	return r.Members(ctx, where)
+}
+
+// UserProfiles returns what p can tell about the users with ids (see
+// Directory), or nil where p cannot tell anything: a feature then shows
+// times in the workspace's zone.
+func UserProfiles(ctx context.Context, p Poster, where Where, ids []string) map[string]User {
+	if d, ok := p.(Directory); ok {
+		return d.Users(ctx, where, ids)
+	}
+	return nil
 }
 
 // MentionOf returns markup that mentions u through p, or, where the

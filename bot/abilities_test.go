@@ -21,6 +21,16 @@ func (a *able) Members(_ context.Context, w bot.Where) ([]string, error) {
 	return []string{"U1", "U2"}, nil
 }
 
+func (a *able) Users(_ context.Context, _ bot.Where, ids []string) map[string]bot.User {
+	out := map[string]bot.User{}
+	for _, id := range ids {
+		if id == "U1" {
+			out[id] = bot.User{ID: id, Name: "Anna", TZ: "America/Curacao"}
+		}
+	}
+	return out
+}
+
 func (a *able) Mention(_ context.Context, _ bot.Where, id string) string { return "@" + id }
 
 func (a *able) Reply(ctx context.Context, root bot.Ref, m bot.Message) (bot.Ref, error) {
@@ -54,6 +64,16 @@ func TestAbilitiesThroughPosters(t *testing.T) {
 	}
 	if _, err := bot.ChannelMembers(ctx, ps, bot.Where{Platform: "irc"}); err == nil || errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("members on a platform without a poster: err = %v", err)
+	}
+
+	if got := bot.UserProfiles(ctx, ps, slackC, []string{"U1", "U9"}); len(got) != 1 || got["U1"].TZ != "America/Curacao" {
+		t.Errorf("slack users = %v, want U1 with a zone", got)
+	}
+	if got := bot.UserProfiles(ctx, ps, mmC, []string{"u1"}); got != nil {
+		t.Errorf("mattermost users = %v, want nothing from a Poster without a directory", got)
+	}
+	if got := bot.UserProfiles(ctx, ps, bot.Where{Platform: "irc"}, []string{"u1"}); got != nil {
+		t.Errorf("users on a platform without a poster = %v", got)
 	}
 
 	if got := bot.MentionOf(ctx, ps, slackC, bot.User{ID: "U1", Name: "Anna"}); got != "@U1" {

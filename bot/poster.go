@@ -123,6 +123,7 @@ func (SystemClock) Now() time.Time { return time.Now() }
 
 var (
 	_ Roster    = Posters(nil)
+	_ Directory = Posters(nil)
 	_ Mentioner = Posters(nil)
 	_ Threader  = Posters(nil)
 	_ Deleter   = Posters(nil)
@@ -136,6 +137,12 @@ func (ps Posters) Members(ctx context.Context, where Where) ([]string, error) {
 		return nil, err
 	}
 	return ChannelMembers(ctx, p, where)
+}
+
+// Users implements Directory for the platform of where, when its Poster
+// does; otherwise it tells nothing.
+func (ps Posters) Users(ctx context.Context, where Where, ids []string) map[string]User {
+	return UserProfiles(ctx, ps[where.Platform], where, ids)
 }
 
 // Mention implements Mentioner for the platform of where, when its Poster

@@ -27,10 +27,20 @@ const membersPage = 200
 const maxMembersPages = 500
 
 // Members implements bot.Roster with GET /channels/{id}/members, page by
-// page until a page comes back short, leaving out the bot itself. A bot
-// that is no member of the channel may not list it (403), which is the
-// user error that says how to add it.
+// page until a page comes back short, leaving out the bot itself, and,
+// through the users cache and POST /users/ids, other bots and
+// deactivated accounts (who stay members of their channels). The list is
+// kept a minute (users.Cache.Members). A bot that is no member of the
+// channel may not list it (403), which is the user error that says how
+// to add it.
 func (p *restPoster) Members(ctx context.Context, where bot.Where) ([]string, error) {
+	return p.users.Members(ctx, where.Key(), func(ctx context.Context) ([]string, error) {
+		return p.listMembers(ctx, where)
+	})
+}
+
+// listMembers asks for every member of where but the bot itself.
+func (p *restPoster) listMembers(ctx context.Context, where bot.Where) ([]string, error) {
 	me, err := p.bot(ctx)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,9 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/kringbot/kring/adapters/mattermost/mattermosttest"
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
 )
 
 func newAbilityAdapter(t *testing.T) (*Adapter, *mattermosttest.Server) {
@@ -159,4 +161,87 @@ func TestPacedPosterHasTheAbilities(t *testing.T) {
 func isUserError(err error, id string) bool {
 	ue, ok := bot.AsUserError(err)
 	return ok && ue.ID == id
+}
+
+// TestMembersPeopleOnly: the members are the channel's people: bots and
+// deactivated accounts, whom Mattermost lists as members, are left out;
+// the users are asked about with POST /users/ids, 200 at a time; the list
+// is kept a minute, so a member who joins shows after it; the directory
+// tells each user's zone, automatic or set by hand.
+func TestMembersPeopleOnly(t *testing.T) {
+	mm := mattermosttest.New(t)
+	clock := bottest.NewClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	ad, err := New(Config{
+		URL: mm.URL, BotToken: mm.BotToken, CommandTokens: []string{testToken},
+		Secret: testSecret, PublicURL: "http://kring.test", Handler: &bot.Mux{},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryBackoff: time.Millisecond, Every: time.Millisecond,
+		Users: users.Config{Now: clock.Now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = ad.Close(ctx)
+	})
+	var people []string
+	for i := range 430 {
+		id := fmt.Sprintf("user%022d", i)
+		mm.AddUser(id, fmt.Sprintf("user%d", i), "", "", "")
+		people = append(people, id)
+	}
+	mm.SetTimezone(people[0], true, "America/Curacao")
+	mm.SetTimezone(people[1], false, "Europe/Amsterdam")
+	const robot, gone, joiner = "robo0000000000000000000000", "gone0000000000000000000000", "join0000000000000000000000"
+	mm.AddBot(robot, "robo")
+	mm.AddUser(gone, "oud", "", "", "")
+	mm.Deactivate(gone)
+	mm.AddUser(joiner, "nieuw", "", "", "")
+	mm.AddMembers(testChannel, append([]string{robot, gone}, people...)...)
+
+	ctx := context.Background()
+	got, err := ad.Poster().(bot.Roster).Members(ctx, mmWhere)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Sort(got); !slices.Equal(got, people) {
+		t.Errorf("got %d members, want the %d people", len(got), len(people))
+	}
+	if n := mm.Count(http.MethodPost, "/api/v4/users/ids"); n != 3 {
+		t.Errorf("%d POST /users/ids for 432 members, want 3 of at most 200", n)
+	}
+
+	mm.AddMembers(testChannel, joiner)
+	clock.Advance(time.Minute - time.Second)
+	if got, _ := ad.rest.Members(ctx, mmWhere); slices.Contains(got, joiner) {
+		t.Error("the list was asked again within a minute")
+	}
+	clock.Advance(time.Second)
+	if got, _ := ad.rest.Members(ctx, mmWhere); !slices.Contains(got, joiner) {
+		t.Error("a member who joined does not show after a minute")
+	}
+
+	dir := bot.UserProfiles(ctx, ad.Poster(), mmWhere, []string{people[0], people[1], people[2], "ghost000000000000000000000"})
+	if dir[people[0]].TZ != "America/Curacao" || dir[people[1]].TZ != "Europe/Amsterdam" || dir[people[2]].TZ != "" || len(dir) != 3 {
+		t.Errorf("directory = %+v", dir)
+	}
+}
+
+// TestUsersByIDsAsTheServer: the stand-in answers POST /users/ids as
+// getUsersByIds does: an empty list is a 400, unknown ids are left out,
+// a repeated id is answered once.
+func TestUsersByIDsAsTheServer(t *testing.T) {
+	mm := mattermosttest.New(t)
+	mm.AddUser("anna0000000000000000000000", "anna", "Anna", "", "Europe/Amsterdam")
+	api := model.NewAPIv4Client(mm.URL)
+	api.SetToken(mm.BotToken)
+	ctx := context.Background()
+	if _, resp, err := api.GetUsersByIds(ctx, []string{}); err == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an empty list: %v, want 400", err)
+	}
+	got, _, err := api.GetUsersByIds(ctx, []string{"anna0000000000000000000000", "ghost000000000000000000000", "anna0000000000000000000000"})
+	if err != nil || len(got) != 1 || got[0].Timezone["manualTimezone"] != "Europe/Amsterdam" || got[0].Timezone["useAutomaticTimezone"] != "false" {
+		t.Errorf("users = %+v, %v; want anna once, with her zone", got, err)
+	}
 }

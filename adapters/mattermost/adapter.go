@@ -137,6 +137,7 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	ucfg := cfg.Users
 	ucfg.Lookup = lookup(a.client)
+	ucfg.Many = lookupMany(a.client)
 	if ucfg.Log == nil {
 		ucfg.Log = a.log
 	}

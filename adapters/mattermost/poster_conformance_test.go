@@ -30,7 +30,13 @@ func TestPosterConformance(t *testing.T) {
 		for name, id := range users {
 			mm.AddUser(id, name, "", "", "")
 		}
-		mm.AddMembers(testChannel, users["anna_de_vries"], users["bram.b"])
+		mm.SetTimezone(users["anna_de_vries"], true, "America/Curacao")
+		mm.SetTimezone(users["bram.b"], false, "Europe/Amsterdam")
+		const robot, gone = "robo0000000000000000000000", "gone0000000000000000000000"
+		mm.AddBot(robot, "robo")
+		mm.AddUser(gone, "oud", "", "", "Europe/Amsterdam")
+		mm.Deactivate(gone)
+		mm.AddMembers(testChannel, users["anna_de_vries"], robot, users["bram.b"], gone)
 		mm.AddMembers("chan20000000000000000000000", users["cato"])
 		ad, err := New(Config{
 			URL: mm.URL, BotToken: mm.BotToken, CommandTokens: []string{testToken},
@@ -46,12 +52,14 @@ func TestPosterConformance(t *testing.T) {
 			_ = ad.Close(ctx)
 		})
 		return postertest.Fixture{
-			Poster:   ad.rest,
-			Platform: mattermostShows{mm: mm, users: users},
-			Channel:  bot.Where{Platform: bot.Mattermost, Team: mm.TeamID, Channel: testChannel},
-			Members:  []string{users["anna_de_vries"], users["bram.b"]},
-			Missing:  model.NewId(),
-			Trigger:  mm.IssueTrigger,
+			Poster:    ad.rest,
+			Platform:  mattermostShows{mm: mm, users: users},
+			Channel:   bot.Where{Platform: bot.Mattermost, Team: mm.TeamID, Channel: testChannel},
+			Members:   []string{users["anna_de_vries"], users["bram.b"]},
+			NotPeople: []string{robot, gone},
+			Zones:     map[string]string{users["anna_de_vries"]: "America/Curacao", users["bram.b"]: "Europe/Amsterdam"},
+			Missing:   model.NewId(),
+			Trigger:   mm.IssueTrigger,
 		}
 	})
 }

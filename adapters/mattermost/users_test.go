@@ -89,8 +89,8 @@ func TestRepeatedDeliveryCountsOnce(t *testing.T) {
 }
 
 // TestNames: Names through the Poster features get (paced) names the
-// users kring knows from its cache, asks the users API about the others
-// once each, and leaves out whom Mattermost cannot name, without asking
+// users kring knows from its cache, asks POST /users/ids about the others
+// in one call, and leaves out whom Mattermost cannot name, without asking
 // again soon: a user it does not know, and one it fails on.
 func TestNames(t *testing.T) {
 	h := newHarness(t)
@@ -105,25 +105,25 @@ func TestNames(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("Names = %v, want %v", got, want)
 	}
-	if n := h.mm.Count(http.MethodGet, "/api/v4/users/"); n != 3 {
-		t.Errorf("%d user lookups, want one each for anna, cato and the unknown id", n)
+	if n := h.mm.Count(http.MethodPost, "/api/v4/users/ids"); n != 1 {
+		t.Errorf("%d user lookups, want one for anna, cato and the unknown id", n)
 	}
 	if got := namer.Names(t.Context(), where, []string{cato, ghost, anna}); !maps.Equal(got, want) {
 		t.Errorf("Names again = %v, want %v", got, want)
 	}
-	if n := h.mm.Count(http.MethodGet, "/api/v4/users/"); n != 3 {
-		t.Errorf("%d user lookups after a second Names, want still 3", n)
+	if n := h.mm.Count(http.MethodPost, "/api/v4/users/ids"); n != 1 {
+		t.Errorf("%d user lookups after a second Names, want still 1", n)
 	}
 
 	// A server that fails (after the client's retries) names nobody new,
 	// and is not asked about the same user on the next render.
-	h.mm.FailNext("GET /api/v4/users/", 500, 500, 500)
+	h.mm.FailNext("POST /api/v4/users/ids", 500, 500, 500)
 	if got := namer.Names(t.Context(), where, []string{bram, anna}); !maps.Equal(got, map[string]string{anna: "Anna de Vries"}) {
 		t.Errorf("Names with a failing server = %v, want anna only", got)
 	}
-	calls := h.mm.Count(http.MethodGet, "/api/v4/users/"+bram)
+	calls := h.mm.Count(http.MethodPost, "/api/v4/users/ids")
 	namer.Names(t.Context(), where, []string{bram})
-	if n := h.mm.Count(http.MethodGet, "/api/v4/users/"+bram); n != calls {
+	if n := h.mm.Count(http.MethodPost, "/api/v4/users/ids"); n != calls {
 		t.Errorf("bram asked about again right after a failure: %d calls, then %d", calls, n)
 	}
 }

@@ -4,17 +4,20 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kringbot/kring/bot"
 )
 
 // The shell has every platform ability, in the terminal's terms: the
-// members of a channel are the people who typed there this session, a
+// members of a channel are the people who typed there this session, the
+// users it knows are those, with the time zone ":user NAME ZONE" gave, a
 // mention is @name, a reply is printed indented under the id of its root,
 // and a deleted message is announced (a terminal cannot take back what it
 // printed).
 var (
 	_ bot.Roster    = (*Shell)(nil)
+	_ bot.Directory = (*Shell)(nil)
 	_ bot.Mentioner = (*Shell)(nil)
 	_ bot.Threader  = (*Shell)(nil)
 	_ bot.Deleter   = (*Shell)(nil)
@@ -63,6 +66,53 @@ func (s *Shell) Members(_ context.Context, where bot.Where) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.spoke[where.Key()]), nil
+}
+
+// setZone gives user a time zone; false when zone names none.
+func (s *Shell) setZone(user, zone string) bool {
+	if _, err := time.LoadLocation(zone); err != nil || zone == "Local" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.zones == nil {
+		s.zones = map[string]string{}
+	}
+	s.zones[user] = zone
+	return true
+}
+
+// known is user as the shell knows them: their name is their id, their
+// zone the one :user gave them ("" for none).
+func (s *Shell) known(user string) bot.User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bot.User{ID: user, Name: user, TZ: s.zones[user]}
+}
+
+// Users implements bot.Directory: every user the shell was told of, by
+// :user or by typing, with their time zone where :user gave one.
+func (s *Shell) Users(_ context.Context, _ bot.Where, ids []string) map[string]bot.User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]bot.User{}
+	for _, id := range ids {
+		_, zoned := s.zones[id]
+		if zoned || s.hasSpoken(id) {
+			out[id] = bot.User{ID: id, Name: id, TZ: s.zones[id]}
+		}
+	}
+	return out
+}
+
+// hasSpoken reports whether user typed anywhere this session; s.mu held.
+func (s *Shell) hasSpoken(user string) bool {
+	for _, users := range s.spoke {
+		if slices.Contains(users, user) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mention implements bot.Mentioner: @name, a user's id being their name.

@@ -73,3 +73,39 @@ func TestMembersAreWhoTyped(t *testing.T) {
 		t.Errorf("members of #algemeen = %v, %v; want anna and bram", got, err)
 	}
 }
+
+// TestUserWithZone: ":user NAME ZONE" gives the user a time zone, which
+// the requests they make and the directory carry; an unknown zone is
+// refused with an example, and the user stays who they were; ":user
+// NAME" alone keeps a zone given before.
+func TestUserWithZone(t *testing.T) {
+	var out bytes.Buffer
+	mux := &bot.Mux{}
+	var seen []bot.User
+	mux.Handle(bot.Command{Name: "/wie"}, bot.HandlerFunc(func(_ context.Context, req *bot.Request) (*bot.Message, error) {
+		seen = append(seen, req.User)
+		return nil, nil
+	}))
+	sh := shell.New(mux, nil, &shell.Clock{Base: bottest.NewClock(time.Now())}, &out)
+	ctx := context.Background()
+	for _, line := range []string{":user bram America/Curacao", "/wie", ":user cato Mars/Olympus", "/wie", ":user anna", "/wie", ":user bram", "/wie"} {
+		sh.Line(ctx, line)
+	}
+	want := []bot.User{
+		{ID: "bram", Name: "bram", TZ: "America/Curacao"},
+		{ID: "bram", Name: "bram", TZ: "America/Curacao"},
+		{ID: "anna", Name: "anna"},
+		{ID: "bram", Name: "bram", TZ: "America/Curacao"},
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("requests carried %+v, want %+v", seen, want)
+	}
+	if !bytes.Contains(out.Bytes(), []byte("Mars/Olympus is geen tijdzone die ik ken")) || !bytes.Contains(out.Bytes(), []byte(":user bram America/Curacao")) {
+		t.Errorf("an unknown zone was not refused with an example:\n%s", out.String())
+	}
+	where := bot.Where{Platform: bot.Shell, Team: "kring", Channel: "algemeen"}
+	got := bot.UserProfiles(ctx, sh, where, []string{"anna", "bram", "cato", "nobody"})
+	if len(got) != 2 || got["bram"].TZ != "America/Curacao" || got["anna"] != (bot.User{ID: "anna", Name: "anna"}) {
+		t.Errorf("directory = %+v, want anna and bram, bram in America/Curacao", got)
+	}
+}

@@ -26,7 +26,7 @@ func TestPosterConformance(t *testing.T) {
 		sh := shell.New(&bot.Mux{}, nil, &shell.Clock{Base: bottest.NewClock(time.Now())}, out)
 		ctx := context.Background()
 		// Whoever types in a channel is a member of it.
-		for _, u := range []string{"anna", "bram"} {
+		for _, u := range []string{"anna America/Curacao", "bram"} {
 			sh.Line(ctx, ":user "+u)
 			sh.Line(ctx, "/hallo")
 		}
@@ -39,6 +39,7 @@ func TestPosterConformance(t *testing.T) {
 			Platform: &transcript{out: out},
 			Channel:  bot.Where{Platform: bot.Shell, Team: "kring", Channel: "algemeen"},
 			Members:  []string{"anna", "bram"},
+			Zones:    map[string]string{"anna": "America/Curacao"},
 			Missing:  "m0",
 			// A form opens for whoever acts, so the trigger's user acts.
 			Trigger: func(user string) string {

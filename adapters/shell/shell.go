@@ -65,6 +65,7 @@ type Shell struct {
 	trigger int
 	posted  map[string]*posted  // by message id: what kring may still change
 	spoke   map[string][]string // by conversation key: who typed there
+	zones   map[string]string   // by user: the time zone :user gave them
 }
 
 type openForm struct {
@@ -144,11 +145,16 @@ func (s *Shell) Line(ctx context.Context, line string) {
 	arg = strings.TrimSpace(arg)
 	switch cmd {
 	case "user", "gebruiker":
-		if arg == "" {
+		name, zone, _ := strings.Cut(arg, " ")
+		if name == "" {
 			s.say(tr.S("shell.need_name"))
 			return
 		}
-		s.user = arg
+		if zone = strings.TrimSpace(zone); zone != "" && !s.setZone(name, zone) {
+			s.say(tr.S("shell.bad_zone", "Zone", zone))
+			return
+		}
+		s.user = name
 	case "channel", "kanaal":
 		arg = strings.TrimPrefix(arg, "#")
 		if arg == "" {
@@ -169,7 +175,7 @@ func (s *Shell) Line(ctx context.Context, line string) {
 	}
 }
 
-func (s *Shell) person() bot.User { return bot.User{ID: s.user, Name: s.user} }
+func (s *Shell) person() bot.User { return s.known(s.user) }
 
 func (s *Shell) nextTrigger() string {
 	s.trigger++

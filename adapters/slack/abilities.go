@@ -45,12 +45,22 @@ func (p *webPoster) abilities(what string) (abilityAPI, error) {
 }
 
 // Members implements bot.Roster with conversations.members, page by page,
-// leaving out the bot itself (auth.test says which user it is).
+// leaving out the bot itself (auth.test says which user it is), and,
+// through the users cache and users.info, other bots and deactivated
+// accounts. The list is kept a minute (users.Cache.Members).
 func (p *webPoster) Members(ctx context.Context, where bot.Where) ([]string, error) {
 	api, err := p.abilities("list channel members")
 	if err != nil {
 		return nil, err
 	}
+	return p.users.Members(ctx, where.Key(), func(ctx context.Context) ([]string, error) {
+		return p.listMembers(ctx, api, where)
+	})
+}
+
+// listMembers asks conversations.members for every member of where but
+// the bot itself.
+func (p *webPoster) listMembers(ctx context.Context, api abilityAPI, where bot.Where) ([]string, error) {
 	me, err := p.api.AuthTestContext(ctx)
 	if err != nil {
 		return nil, apiError("auth.test", "", err)

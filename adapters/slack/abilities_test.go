@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/bottest"
 	"github.com/slack-go/slack"
 )
 
@@ -147,4 +149,58 @@ func TestPacedPosterHasTheAbilities(t *testing.T) {
 func isUserError(err error, id string) bool {
 	ue, ok := bot.AsUserError(err)
 	return ok && ue.ID == id
+}
+
+// TestMembersPeopleOnly: conversations.members lists bots, Slackbot and
+// deactivated accounts too; Members leaves them out (users.info says
+// which), keeps a member users.info does not find, keeps the list a
+// minute, and the directory tells each user's tz.
+func TestMembersPeopleOnly(t *testing.T) {
+	api := newStandinOn(t, nil)
+	clock := bottest.NewClock(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	a, err := New(Config{
+		SigningSecret: testSecret, BotToken: "xoxb-test", APIURL: api.apiURL(),
+		Mux: &bot.Mux{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PaceEvery: time.Millisecond,
+		Users: users.Config{Now: clock.Now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = a.Close(ctx)
+	})
+	api.addUser("U1", "America/Curacao", false, false)
+	api.addUser("UROBOT", "America/Los_Angeles", true, false)
+	api.addUser("UGONE", "Europe/Amsterdam", false, true)
+	api.forgetUser("UMISSING")
+	api.addChannel("C1", false, standinBot, "U1", "UROBOT", slackbot, "U2", "UGONE", "UMISSING")
+	c1 := bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"}
+	ctx := context.Background()
+
+	got, err := a.Poster().(bot.Roster).Members(ctx, c1)
+	if slices.Sort(got); err != nil || !slices.Equal(got, []string{"U1", "U2", "UMISSING"}) {
+		t.Errorf("Members = %v, %v; want U1, U2 and UMISSING (not found, so kept)", got, err)
+	}
+	api.addChannel("C1", false, standinBot, "U1", "U2", "U3")
+	clock.Advance(time.Minute - time.Second)
+	if got, _ := a.raw.Members(ctx, c1); slices.Contains(got, "U3") || api.count("conversations.members", "", "") != 1 {
+		t.Errorf("within a minute the list was asked again: %v", got)
+	}
+	clock.Advance(time.Second)
+	if got, _ := a.raw.Members(ctx, c1); !slices.Contains(got, "U3") || slices.Contains(got, "UMISSING") {
+		t.Errorf("after a minute: %v, want the new list", got)
+	}
+
+	dir := bot.UserProfiles(ctx, a.Poster(), c1, []string{"U1", "U2", "UMISSING", "not-an-id"})
+	if len(dir) != 2 || dir["U1"].TZ != "America/Curacao" || dir["U2"].TZ != "Europe/Amsterdam" || dir["U1"].Name != "Name U1" {
+		t.Errorf("directory = %+v", dir)
+	}
+	for _, c := range api.recorded("users.info") {
+		if c.Form.Get("user") == "not-an-id" {
+			return
+		}
+	}
+	t.Error("users.info was not asked about not-an-id")
 }

@@ -23,7 +23,10 @@ import (
 func TestPosterConformance(t *testing.T) {
 	postertest.Test(t, func(t *testing.T) postertest.Fixture {
 		api := newStandinOn(t, nil)
-		api.addChannel("C1", false, standinBot, "U1", "U2")
+		api.addChannel("C1", false, standinBot, "U1", "UROBOT", "U2", "UGONE")
+		api.addUser("U1", "America/Curacao", false, false)
+		api.addUser("UROBOT", "America/Los_Angeles", true, false)
+		api.addUser("UGONE", "Europe/Amsterdam", false, true)
 		api.addChannel("C2", false, standinBot, "U3")
 		a, err := New(Config{
 			SigningSecret: testSecret, BotToken: "xoxb-test", APIURL: api.apiURL(),
@@ -39,12 +42,14 @@ func TestPosterConformance(t *testing.T) {
 		})
 		shows := &slackShows{api: api, triggers: map[string]string{}}
 		return postertest.Fixture{
-			Poster:   a.raw,
-			Platform: shows,
-			Channel:  bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"},
-			Members:  []string{"U1", "U2"},
-			Missing:  "1699999999.000001",
-			Trigger:  shows.trigger,
+			Poster:    a.raw,
+			Platform:  shows,
+			Channel:   bot.Where{Platform: bot.Slack, Team: "T1", Channel: "C1"},
+			Members:   []string{"U1", "U2"},
+			NotPeople: []string{"UROBOT", "UGONE"},
+			Zones:     map[string]string{"U1": "America/Curacao", "U2": "Europe/Amsterdam"},
+			Missing:   "1699999999.000001",
+			Trigger:   shows.trigger,
 		}
 	})
 }

@@ -36,11 +36,46 @@ const standinBot = "UBOT"
 //     channel gets user_not_in_channel.
 //   - conversations.members answers pages of at most limit members (100
 //     when not given, at most 1,000) with a next_cursor until the last; a
-//     cursor it did not give gets invalid_cursor.
+//     cursor it did not give gets invalid_cursor. It lists bots and
+//     deactivated members as it lists anyone.
+//   - users.info answers a user a test declared (addUser) with its tz,
+//     is_bot and deleted; an id that is no Slack user id (U or W and
+//     capitals or digits) gets user_not_found, as does one declared gone
+//     (forgetUser). Any other id is a person in Europe/Amsterdam named
+//     after the id, so tests need not declare everyone who clicks.
 type standinState struct {
+	users      map[string]*standinUser // declared; nil entry: not found
 	channels   map[string]*standinChannel
 	messages   map[string]*standinMessage // by channel + "/" + ts
 	ephemerals []standinMessage           // User is whom it was shown to
+}
+
+// standinUser is a user as users.info tells about them.
+type standinUser struct {
+	TZ      string
+	Bot     bool
+	Deleted bool
+}
+
+// addUser declares a user with a time zone, and whether it is a bot or
+// deactivated.
+func (s *standin) addUser(id, tz string, isBot, deleted bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.users == nil {
+		s.state.users = map[string]*standinUser{}
+	}
+	s.state.users[id] = &standinUser{TZ: tz, Bot: isBot, Deleted: deleted}
+}
+
+// forgetUser makes users.info answer user_not_found for id.
+func (s *standin) forgetUser(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.users == nil {
+		s.state.users = map[string]*standinUser{}
+	}
+	s.state.users[id] = nil
 }
 
 type standinChannel struct {
@@ -184,6 +219,21 @@ func (s *standin) applyToState(w http.ResponseWriter, c call) bool {
 			return refuse("user_not_in_channel")
 		}
 		st.ephemerals = append(st.ephemerals, standinMessage{Channel: channel, TS: c.TS, User: c.Form.Get("user"), Text: c.Form.Get("text"), Blocks: c.Form.Get("blocks")})
+	case "users.info":
+		id := c.Form.Get("user")
+		u, declared := st.users[id]
+		if !slackUserID.MatchString(id) || declared && u == nil {
+			return refuse("user_not_found")
+		}
+		if !declared {
+			u = &standinUser{TZ: "Europe/Amsterdam"}
+		}
+		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{
+			"id": id, "name": strings.ToLower(id), "real_name": "Real " + id, "tz": u.TZ,
+			"is_bot": u.Bot, "deleted": u.Deleted,
+			"profile": map[string]any{"display_name": "Name " + id},
+		}})
+		return true
 	case "conversations.members":
 		members := []string{standinBot}
 		if ch := st.channels[channel]; ch != nil {

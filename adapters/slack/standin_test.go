@@ -249,12 +249,6 @@ func (s *standin) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + c.Form.Get("users")}})
 	case "views.open":
 		writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-	case "users.info":
-		u := c.Form.Get("user")
-		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{
-			"id": u, "name": strings.ToLower(u), "real_name": "Real " + u, "tz": "Europe/Amsterdam",
-			"profile": map[string]any{"display_name": "Name " + u},
-		}})
 	case "files.getUploadURLExternal":
 		writeJSON(w, map[string]any{"ok": true, "upload_url": s.URL + "/upload/F1", "file_id": "F1"})
 	case "files.completeUploadExternal":

@@ -13,14 +13,19 @@ type userInfo interface {
 	GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error)
 }
 
+// slackbot is Slack's own helper, a member of every channel whose
+// users.info says is_bot false.
+const slackbot = "USLACKBOT"
+
 // lookup asks users.info about one user (slack-go asks for include_locale):
 // the name Slack shows (display name, else real name, else handle), the
-// time zone and the language.
+// time zone, the language, and whether it is a bot (is_bot; an app's bot
+// user has it too) or deactivated (deleted).
 func lookup(api userInfo) users.Lookup {
-	return func(ctx context.Context, id string) (bot.User, error) {
+	return func(ctx context.Context, id string) (users.Profile, error) {
 		info, err := api.GetUserInfoContext(ctx, id)
 		if err != nil {
-			return bot.User{}, apiError("users.info", id, err)
+			return users.Profile{}, apiError("users.info", id, err)
 		}
 		name := info.Profile.DisplayName
 		if name == "" {
@@ -29,7 +34,10 @@ func lookup(api userInfo) users.Lookup {
 		if name == "" {
 			name = info.Name
 		}
-		return bot.User{ID: id, Name: name, TZ: info.TZ, Locale: info.Locale}, nil
+		return users.Profile{
+			User: bot.User{ID: id, Name: name, TZ: info.TZ, Locale: info.Locale},
+			Bot:  info.IsBot || id == slackbot, Gone: info.Deleted,
+		}, nil
 	}
 }
 
@@ -41,4 +49,23 @@ var _ bot.Namer = (*webPoster)(nil)
 // the bot token reaches, so where does not narrow it.
 func (p *webPoster) Names(ctx context.Context, _ bot.Where, ids []string) map[string]string {
 	return p.users.Names(ctx, ids)
+}
+
+var _ bot.Directory = (*webPoster)(nil)
+
+// Users implements bot.Directory: what users.info tells about ids (name,
+// tz, locale), from the users cache, asking only about ids it does not
+// hold, a few at once, while ctx lasts.
+func (p *webPoster) Users(ctx context.Context, _ bot.Where, ids []string) map[string]bot.User {
+	return profiles(ctx, p.users, ids)
+}
+
+// profiles turns the cache's profiles into the users a feature sees.
+func profiles(ctx context.Context, c *users.Cache, ids []string) map[string]bot.User {
+	got := c.Profiles(ctx, ids)
+	out := make(map[string]bot.User, len(got))
+	for id, p := range got {
+		out[id] = p.User
+	}
+	return out
 }

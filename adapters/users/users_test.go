@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -18,11 +19,14 @@ import (
 type platform struct {
 	mu       sync.Mutex
 	known    map[string]bot.User
+	bots     map[string]bool
+	gone     map[string]bool
 	fail     map[string]error
 	hang     map[string]bool
 	asked    map[string]int
 	inFlight int
-	most     int // the most lookups at once
+	most     int   // the most lookups at once
+	batches  []int // the size of each LookupMany call
 }
 
 func newPlatform() *platform {
@@ -33,10 +37,11 @@ func newPlatform() *platform {
 			"U3": {Name: "Cato"},
 		},
 		fail: map[string]error{}, hang: map[string]bool{}, asked: map[string]int{},
+		bots: map[string]bool{}, gone: map[string]bool{},
 	}
 }
 
-func (p *platform) lookup(ctx context.Context, id string) (bot.User, error) {
+func (p *platform) lookup(ctx context.Context, id string) (Profile, error) {
 	p.mu.Lock()
 	p.asked[id]++
 	p.inFlight++
@@ -53,13 +58,13 @@ func (p *platform) lookup(ctx context.Context, id string) (bot.User, error) {
 	switch {
 	case hang:
 		<-ctx.Done()
-		return bot.User{}, ctx.Err()
+		return Profile{}, ctx.Err()
 	case err != nil:
-		return bot.User{}, err
+		return Profile{}, err
 	case !ok:
-		return bot.User{}, errors.New("user not found")
+		return Profile{}, errors.New("user not found")
 	}
-	return u, nil
+	return Profile{User: u, Bot: p.bots[id], Gone: p.gone[id]}, nil
 }
 
 func (p *platform) askedFor(id string) int {
@@ -222,6 +227,90 @@ func TestSize(t *testing.T) {
 		}
 		if c.Known("U1") || !c.Known("U2") || !c.Known("U3") {
 			t.Errorf("known: U1 %v, U2 %v, U3 %v; want the two latest", c.Known("U1"), c.Known("U2"), c.Known("U3"))
+		}
+	})
+}
+
+// many is the platform's LookupMany: the users it knows among ids, and
+// how many calls it took.
+func (p *platform) many(ctx context.Context, ids []string) (map[string]Profile, error) {
+	p.mu.Lock()
+	p.batches = append(p.batches, len(ids))
+	p.mu.Unlock()
+	out := map[string]Profile{}
+	for _, id := range ids {
+		if prof, err := p.lookup(ctx, id); err == nil {
+			out[id] = prof
+		}
+	}
+	return out, nil
+}
+
+// TestProfilesInBatches: with LookupMany the platform is asked Batch
+// users at a time; users it does not know are left out and remembered
+// as such; what it told is kept for the next call.
+func TestProfilesInBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPlatform()
+		var ids []string
+		for i := range 450 {
+			id := "N" + string(rune('A'+i/26)) + string(rune('a'+i%26))
+			p.known[id] = bot.User{Name: "naam " + id, TZ: "America/New_York"}
+			ids = append(ids, id)
+		}
+		c := New(Config{Lookup: p.lookup, Many: p.many, Log: slog.New(slog.DiscardHandler)})
+		got := c.Profiles(t.Context(), append(ids, "UNONE"))
+		if len(got) != 450 || got["NAa"].TZ != "America/New_York" || got["NAa"].ID != "NAa" {
+			t.Errorf("Profiles told about %d users (%+v), want 450 with their zone", len(got), got["NAa"])
+		}
+		if want := []int{200, 200, 51}; !slices.Equal(p.batches, want) {
+			t.Errorf("batches %v, want %v", p.batches, want)
+		}
+		c.Profiles(t.Context(), []string{"NAa", "UNONE"})
+		if len(p.batches) != 3 {
+			t.Errorf("asked again about users it knew: batches %v", p.batches)
+		}
+	})
+}
+
+// TestMembers: a channel's members are its people, bots and deactivated
+// accounts left out (one the platform cannot tell about kept), listed
+// once a minute at most; a failed listing is not kept.
+func TestMembers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPlatform()
+		p.known["UBOT"] = bot.User{Name: "Polly"}
+		p.bots["UBOT"] = true
+		p.known["UOLD"] = bot.User{Name: "Oud"}
+		p.gone["UOLD"] = true
+		c := newCache(p)
+		listed := []string{"U1", "UBOT", "U2", "UOLD", "UNONE"}
+		lists := 0
+		var fail error
+		list := func(context.Context) ([]string, error) {
+			lists++
+			return slices.Clone(listed), fail
+		}
+		got, err := c.Members(t.Context(), "slack:T1:C1", list)
+		if want := []string{"U1", "U2", "UNONE"}; err != nil || !slices.Equal(got, want) {
+			t.Errorf("Members = %v, %v; want %v", got, err, want)
+		}
+		listed = append(listed, "U3")
+		time.Sleep(DefaultMembersLife - time.Millisecond)
+		if got, _ := c.Members(t.Context(), "slack:T1:C1", list); len(got) != 3 || lists != 1 {
+			t.Errorf("within a minute: %v after %d listings, want the kept list", got, lists)
+		}
+		time.Sleep(time.Millisecond)
+		if got, _ := c.Members(t.Context(), "slack:T1:C1", list); !slices.Contains(got, "U3") || lists != 2 {
+			t.Errorf("after a minute: %v after %d listings, want U3 in", got, lists)
+		}
+		fail = errors.New("channel_not_found")
+		if _, err := c.Members(t.Context(), "slack:T1:C2", list); err == nil {
+			t.Error("a failed listing did not fail")
+		}
+		fail = nil
+		if got, err := c.Members(t.Context(), "slack:T1:C2", list); err != nil || len(got) != 4 {
+			t.Errorf("after a failure: %v, %v; want a new listing", got, err)
 		}
 	})
 }

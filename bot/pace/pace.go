@@ -118,6 +118,14 @@ func (p *Poster) Names(ctx context.Context, where bot.Where, ids []string) map[s
 	return nil
 }
 
+var _ bot.Directory = (*Poster)(nil)
+
+// Users implements bot.Directory by asking the wrapped Poster, when it
+// can tell; else it tells nothing. Like names, profiles are not paced.
+func (p *Poster) Users(ctx context.Context, where bot.Where, ids []string) map[string]bot.User {
+	return bot.UserProfiles(ctx, p.next, where, ids)
+}
+
 // Update implements bot.Poster. It records m as the message's latest state
 // and returns; a worker sends it as soon as the message's interval allows.
 // Errors are logged: the user's click has long been answered by then.

@@ -25,10 +25,18 @@ type Fixture struct {
 	Poster bot.Poster
 	// Platform reads back what the platform shows now.
 	Platform Platform
-	// Channel is a channel the bot is a member of; Members are its other
-	// members, at least two.
+	// Channel is a channel the bot is a member of; Members are the
+	// people among its other members, at least two.
 	Channel bot.Where
 	Members []string
+	// NotPeople are members of Channel the platform lists but who are no
+	// people to write to: other bots, deactivated accounts. Members must
+	// leave them out. Empty where the platform has none.
+	NotPeople []string
+	// Zones are the time zones the platform keeps for users (id → IANA
+	// zone); at least one of Members where the Poster is a
+	// bot.Directory.
+	Zones map[string]string
 	// Missing is a message id in the platform's own form that names no
 	// message of Channel.
 	Missing string
@@ -82,6 +90,7 @@ func Test(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		{"UploadShares", testUpload},
 		{"UserTextStaysText", testEscaping},
 		{"Members", testMembers},
+		{"Directory", testDirectory},
 		{"Mention", testMention},
 		{"ReplyInThread", testReply},
 		{"Delete", testDelete},
@@ -276,7 +285,39 @@ func testMembers(t *testing.T, f Fixture) {
 	}
 	want := slices.Sorted(slices.Values(f.Members))
 	if got = slices.Sorted(slices.Values(got)); !slices.Equal(got, want) {
-		t.Errorf("Members = %v, want %v (the bot left out)", got, want)
+		t.Errorf("Members = %v, want %v (the bot, other bots and deactivated accounts %v left out)", got, want, f.NotPeople)
+	}
+}
+
+func testDirectory(t *testing.T, f Fixture) {
+	d, ok := f.Poster.(bot.Directory)
+	if !ok {
+		t.Skip("the Poster cannot tell about users")
+	}
+	zoned := 0
+	for _, id := range f.Members {
+		if f.Zones[id] != "" {
+			zoned++
+		}
+	}
+	if zoned == 0 {
+		t.Fatal("fixture: no member of the channel has a time zone")
+	}
+	ids := append(slices.Clone(f.Members), "nobody-"+token("x"))
+	got := d.Users(context.Background(), f.Channel, ids)
+	for _, id := range f.Members {
+		u, ok := got[id]
+		switch {
+		case !ok:
+			t.Errorf("Users tells nothing about %s, a member of the channel", id)
+		case u.ID != id:
+			t.Errorf("Users[%s] has id %q", id, u.ID)
+		case u.TZ != f.Zones[id]:
+			t.Errorf("Users[%s].TZ = %q, want %q", id, u.TZ, f.Zones[id])
+		}
+	}
+	if len(got) != len(f.Members) {
+		t.Errorf("Users told about %d users, want the %d members alone: %v", len(got), len(f.Members), got)
 	}
 }
 

@@ -44,6 +44,14 @@
 //     not given, at most 200, as web.ParamsFromRequest reads them), ordered
 //     by user id where the server promises no order; a bot that is no
 //     member gets 403 (PermissionReadChannel).
+//   - POST /users/ids answers the users it knows among a JSON list of ids,
+//     each once, and leaves out the others; an empty list or a body that
+//     is no list of strings gets 400 api.context.invalid_param.app_error
+//     (getUsersByIds). The server sets no bound on how many ids; neither
+//     does the stand-in. A user's timezone is the map Mattermost keeps
+//     (useAutomaticTimezone "true" or "false", automaticTimezone,
+//     manualTimezone); a bot account has is_bot, a deactivated one a
+//     delete_at, and both stay members of their channels.
 //   - A create with a root_id (a reply in a thread) is refused with 400
 //     api.post.create_post.root_id.app_error when the root does not exist,
 //     is deleted or is itself a reply, and with 400
@@ -184,6 +192,7 @@ func New(t testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v4/users/me", s.auth(func(w http.ResponseWriter, r *http.Request) { s.json(w, s.Bot) }))
 	mux.HandleFunc("GET /api/v4/users/{id}", s.auth(s.getUser))
+	mux.HandleFunc("POST /api/v4/users/ids", s.auth(s.getUsersByIDs))
 	mux.HandleFunc("POST /api/v4/posts", s.auth(s.createPost))
 	mux.HandleFunc("PUT /api/v4/posts/{id}", s.auth(s.updatePost))
 	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", s.auth(s.patchPost))
@@ -209,7 +218,38 @@ func (s *Server) AddUser(id, username, first, last, tz string) {
 	defer s.mu.Unlock()
 	s.users[id] = &model.User{
 		Id: id, Username: username, FirstName: first, LastName: last,
-		Timezone: model.StringMap{"useAutomaticTimezone": "false", "manualTimezone": tz},
+		Timezone: model.StringMap{"useAutomaticTimezone": "false", "automaticTimezone": "", "manualTimezone": tz},
+	}
+}
+
+// SetTimezone sets a user's time zone as Mattermost keeps it: the zone
+// their browser reported when automatic is true, else the one they chose.
+func (s *Server) SetTimezone(id string, automatic bool, zone string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[id]; u != nil {
+		u.Timezone = model.StringMap{"useAutomaticTimezone": strconv.FormatBool(automatic), "automaticTimezone": "", "manualTimezone": ""}
+		if automatic {
+			u.Timezone["automaticTimezone"] = zone
+		} else {
+			u.Timezone["manualTimezone"] = zone
+		}
+	}
+}
+
+// AddBot adds a bot account (is_bot) other than kring's.
+func (s *Server) AddBot(id, username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = &model.User{Id: id, Username: username, IsBot: true, Timezone: model.StringMap{}}
+}
+
+// Deactivate deactivates a user: the account stays, with a delete_at.
+func (s *Server) Deactivate(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[id]; u != nil {
+		u.DeleteAt = model.GetMillis()
 	}
 }
 
@@ -610,6 +650,26 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.json(w, u)
+}
+
+// getUsersByIDs is POST /users/ids.
+func (s *Server) getUsersByIDs(w http.ResponseWriter, r *http.Request) {
+	var ids []string
+	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) == 0 {
+		appError(w, http.StatusBadRequest, "api.context.invalid_param.app_error", "Invalid or missing user_ids in request body.")
+		return
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	s.mu.Lock()
+	out := []*model.User{}
+	for _, id := range ids {
+		if u, ok := s.users[id]; ok {
+			out = append(out, u)
+		}
+	}
+	s.json(w, out)
+	s.mu.Unlock()
 }
 
 func (s *Server) nextID() string {
