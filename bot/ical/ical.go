@@ -294,7 +294,13 @@ func writeVEvent(lw *lineWriter, e Event, seq int, start time.Time, d time.Durat
 	lw.line("DTSTART" + tzParam(loc) + ":" + formatTime(start))
 	// DTEND rather than DURATION: every app reads it, and for a series RFC
 	// 5545 takes the exact difference as each occurrence's length.
-	lw.line("DTEND" + tzParam(loc) + ":" + formatTime(start.Add(d)))
+	end := start.Add(d)
+	if !wallTimeIsExact(end) {
+		// The end falls in the hour repeated when the clocks go back, and
+		// on its second pass: as local time apps would read the first.
+		end = end.UTC()
+	}
+	lw.line("DTEND" + tzParam(end.Location()) + ":" + formatTime(end))
 	extra()
 	for _, p := range [...]struct{ name, value string }{
 		{"SUMMARY", e.Summary}, {"LOCATION", e.Location}, {"DESCRIPTION", e.Description},
@@ -331,6 +337,18 @@ func formatTime(t time.Time) string {
 		return t.UTC().Format(utcLayout)
 	}
 	return t.Format(localLayout)
+}
+
+// wallTimeIsExact reports whether t's local time in its zone names t and
+// no earlier instant, as RFC 5545 reads a local time that occurs twice:
+// it does not when the clocks went back less than their shift before t.
+func wallTimeIsExact(t time.Time) bool {
+	if isUTC(t.Location()) {
+		return true
+	}
+	o := inEffect(t)
+	back := time.Duration(o.from-o.to) * time.Second
+	return o.onset.IsZero() || back <= 0 || t.Sub(o.onset) >= back
 }
 
 func tzParam(loc *time.Location) string {

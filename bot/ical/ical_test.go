@@ -278,3 +278,33 @@ func TestEmpty(t *testing.T) {
 		t.Fatal("events in an empty calendar")
 	}
 }
+
+// An end in the repeated hour of the night the clocks go back, on its
+// second pass, is written in UTC: as local time it would name the first.
+func TestEndInRepeatedHour(t *testing.T) {
+	ams := mustZone(t, "Europe/Amsterdam")
+	start := time.Date(2027, 10, 31, 1, 30, 0, 0, ams) // CEST, 23:30Z
+	e := Event{UID: "nacht@kring", Start: start, Duration: 2 * time.Hour, Stamp: stamp}
+	_, cal := write(t, Calendar{Events: []Event{e}})
+	got := expand(t, cal, e.UID, start.AddDate(0, 0, 1))
+	if len(got) != 1 || !got[0].End.Equal(start.Add(2*time.Hour)) {
+		t.Fatalf("read back as %v, want the end at %s", got, start.Add(2*time.Hour).UTC())
+	}
+	if p := prop(cal.Events()[0], "DTEND"); p.Value != "20271031T013000Z" {
+		t.Errorf("DTEND:%s, want 20271031T013000Z", p.Value)
+	}
+}
+
+// On its first pass the repeated hour is written as local time.
+func TestEndInRepeatedHourFirstPass(t *testing.T) {
+	ams := mustZone(t, "Europe/Amsterdam")
+	start := time.Date(2027, 10, 31, 1, 0, 0, 0, ams)
+	e := Event{UID: "nacht@kring", Start: start, Duration: 90 * time.Minute, Stamp: stamp}
+	_, cal := write(t, Calendar{Events: []Event{e}})
+	if p := prop(cal.Events()[0], "DTEND"); p.Value != "20271031T023000" || p.ICalParameters["TZID"][0] != "Europe/Amsterdam" {
+		t.Errorf("DTEND %+v, want 20271031T023000 in Europe/Amsterdam", p)
+	}
+	if got := expand(t, cal, e.UID, start.AddDate(0, 0, 1)); len(got) != 1 || !got[0].End.Equal(start.Add(90*time.Minute)) {
+		t.Errorf("read back as %v", got)
+	}
+}

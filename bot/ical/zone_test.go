@@ -112,6 +112,8 @@ func TestZoneAgreesWithTzData(t *testing.T) {
 		{"Australia/Sydney", true},
 		{"America/St_Johns", true},
 		{"Pacific/Chatham", true},
+		{"Australia/Lord_Howe", true},
+		{"Europe/Dublin", true},
 		{"Asia/Tokyo", false},
 		{"Asia/Kolkata", false},
 		{"America/Sao_Paulo", false},
