@@ -295,7 +295,9 @@ func TestEndInRepeatedHour(t *testing.T) {
 	}
 }
 
-// On its first pass the repeated hour is written as local time.
+// On its first pass the repeated hour is written as local time, which RFC
+// 5545 reads as the first pass. (Go's own time.Date picks the second, so
+// this is checked on the text, not read back through golang-ical.)
 func TestEndInRepeatedHourFirstPass(t *testing.T) {
 	ams := mustZone(t, "Europe/Amsterdam")
 	start := time.Date(2027, 10, 31, 1, 0, 0, 0, ams)
@@ -303,8 +305,5 @@ func TestEndInRepeatedHourFirstPass(t *testing.T) {
 	_, cal := write(t, Calendar{Events: []Event{e}})
 	if p := prop(cal.Events()[0], "DTEND"); p.Value != "20271031T023000" || p.ICalParameters["TZID"][0] != "Europe/Amsterdam" {
 		t.Errorf("DTEND %+v, want 20271031T023000 in Europe/Amsterdam", p)
-	}
-	if got := expand(t, cal, e.UID, start.AddDate(0, 0, 1)); len(got) != 1 || !got[0].End.Equal(start.Add(90*time.Minute)) {
-		t.Errorf("read back as %v", got)
 	}
 }
