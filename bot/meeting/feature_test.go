@@ -66,6 +66,11 @@ type fixture struct {
 }
 
 func setupAt(t *testing.T, now time.Time) *fixture {
+	return setupWith(t, now, nil)
+}
+
+// setupWith is setupAt with the feature's Config changed by change.
+func setupWith(t *testing.T, now time.Time, change func(*meeting.Config)) *fixture {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
 	if err != nil {
@@ -76,7 +81,7 @@ func setupAt(t *testing.T, now time.Time) *fixture {
 		mux:    &bot.Mux{Settings: db.Settings()},
 		poster: &people{Poster: bottest.NewPoster(), zones: map[string]string{}},
 		clock:  bottest.NewClock(now),
-		store:  newMemStore(),
+		store:  db.Meetings(),
 		jobs:   db.Jobs(),
 		where:  bot.Where{Platform: bot.Shell, Team: "t", Channel: "projectleiders"},
 	}
@@ -84,12 +89,16 @@ func setupAt(t *testing.T, now time.Time) *fixture {
 	lv := live.New(live.Config{Poster: fx.poster, Jobs: fx.jobs, Clock: fx.clock, Inline: true})
 	t.Cleanup(lv.Close)
 	n := 0
-	fx.feat = meeting.New(meeting.Config{
+	c := meeting.Config{
 		Store: fx.store, Jobs: fx.jobs, Poster: fx.poster, Clock: fx.clock, Admins: bot.ParseAdmins("shell:beheer"),
 		Location: ams, Locale: fx.mux.Locale, Settings: db.Settings(), Live: lv,
 		NewID:     func() string { n++; return fmt.Sprintf("m%d", n) },
 		PublicURL: "https://kring.example.org/",
-	})
+	}
+	if change != nil {
+		change(&c)
+	}
+	fx.feat = meeting.New(c)
 	fx.feat.Register(fx.mux, fx.runner)
 	return fx
 }

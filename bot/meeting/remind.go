@@ -259,7 +259,8 @@ func (f *Feature) notify(ctx context.Context, m *Meeting, n notice, by bot.User)
 		return fmt.Errorf("encode notice: %w", err)
 	}
 	now := f.c.Clock.Now()
-	j := schedule.Job{ID: fmt.Sprintf("%s:%s:%d", jobNotice, m.ID, now.UnixNano()), Kind: jobNotice, Due: now, Payload: payload}
+	// Each change is a job of its own, told once per person (Job.Key).
+	j := schedule.Job{ID: fmt.Sprintf("%s:%s:%s", jobNotice, m.ID, bot.NewID(8)), Kind: jobNotice, Due: now, Payload: payload}
 	if err := f.c.Jobs.Put(ctx, j); err != nil {
 		return fmt.Errorf("schedule notice of meeting %s: %w", m.ID, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/kring"
 	"github.com/kringbot/kring/bot/live"
+	"github.com/kringbot/kring/bot/meeting"
 	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage"
@@ -65,9 +66,10 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 	// shell renders each change at once, so its transcript reads in order.
 	lv := live.New(live.Config{Poster: a.posters, Jobs: stores.Jobs, Inline: !serving, Clock: clock, Log: log})
 	a.features = registerFeatures(a.mux, a.runner, features{
-		polls: stores.Polls, jobs: stores.Jobs, settings: settings,
+		polls: stores.Polls, meetings: stores.Meetings, jobs: stores.Jobs, settings: settings,
 		poster: a.posters, clock: clock, loc: loc, log: log,
 		admins: bot.ParseAdmins(m.Config.Admins), secret: m.Config.ActionSecret, live: lv,
+		publicURL: m.Config.PublicURL,
 	})
 	a.stop = func() {
 		for _, f := range a.features {
@@ -81,6 +83,7 @@ func (m *Main) newApp(ctx context.Context, log *slog.Logger, clock bot.Clock, se
 // features is what kring's features are built from.
 type features struct {
 	polls    poll.Store
+	meetings meeting.Store
 	jobs     schedule.Store
 	settings bot.SettingsStore
 	poster   bot.Poster
@@ -90,6 +93,9 @@ type features struct {
 	admins   bot.Admins
 	secret   string
 	live     *live.Messages // nil: each feature renders in the request
+	// publicURL is where kring serve is reached (KRING_PUBLIC_URL): the
+	// meetings' calendar feeds are served under it.
+	publicURL string
 }
 
 // feature is one of kring's features, whole: it registers its commands,
@@ -113,6 +119,11 @@ func kringFeatures(mux *bot.Mux, f features) []feature {
 		poll.New(poll.Config{
 			Store: f.polls, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
 			Secret: f.secret, Location: f.loc, Log: f.log, Locale: mux.Locale, Live: f.live,
+		}),
+		meeting.New(meeting.Config{
+			Store: f.meetings, Jobs: f.jobs, Poster: f.poster, Clock: f.clock, Admins: f.admins,
+			Location: f.loc, Log: f.log, Locale: mux.Locale, Settings: f.settings, Live: f.live,
+			PublicURL: f.publicURL,
 		}),
 		kring.New(f.settings, mux, f.admins),
 	}

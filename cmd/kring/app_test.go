@@ -36,7 +36,7 @@ func TestFeaturesPlugInWhole(t *testing.T) {
 	if !p.closed {
 		t.Fatal("the feature was not stopped")
 	}
-	if len(a.features) != 3 {
-		t.Fatalf("%d features, want /poll, /kring and the test's", len(a.features))
+	if len(a.features) != 4 {
+		t.Fatalf("%d features, want /poll, /meeting, /kring and the test's", len(a.features))
 	}
 }
