@@ -723,7 +723,7 @@ func TestViewSubmissionEveryInputKind(t *testing.T) {
 // posted in the channel.
 func TestSlackClosingTime(t *testing.T) {
 	h := quickHarness(t)
-	post, ts := h.createPoll(`"Borrel?" Ja Nee --sluit=2u`)
+	post, ts := h.createPoll(`"Borrel?" Ja Nee --sluit=2h`)
 	containsAll(t, "poll with a closing time", post.text(t), "sluit ")
 	votes := buttons(t, post, "poll.vote")
 	h.clickFor("U2", "C1", ts, votes[0])

@@ -1,7 +1,7 @@
 package poll
 
 import (
-	"regexp"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/kringbot/kring/bot"
+	"github.com/kringbot/kring/bot/when"
 )
 
 // token is one word of a command, or one quoted phrase (bot.Words).
@@ -172,17 +173,11 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			if !ok || strings.TrimSpace(v) == "" {
 				return sp, bot.Errorf("poll.err.close_missing")
 			}
-			// A date and its time typed as two words, as in the README:
-			// --sluit=2026-12-04 17:00. The time belongs to the date, not
-			// to the options.
-			if i+1 < len(toks) && !toks[i+1].Quoted && dateOnly.MatchString(strings.TrimSpace(v)) && clockOnly.MatchString(toks[i+1].Text) {
-				i++
-				v = strings.TrimSpace(v) + " " + toks[i].Text
-			}
-			at, err := parseWhen(v, now, loc)
+			at, used, err := closeTime(v, toks[i+1:], now, loc)
 			if err != nil {
 				return sp, err
 			}
+			i += used
 			sp.Closes = at
 		}
 	}
@@ -366,61 +361,57 @@ func FoldLabel(s string) string {
 	return b.String()
 }
 
-var (
-	dateOnly  = regexp.MustCompile(`^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})$`)
-	clockOnly = regexp.MustCompile(`^\d{1,2}:\d{2}$`)
-)
+// maxJoin is how many words after --sluit=… may belong to the closing
+// time: "--sluit=volgende week dinsdag 9:30" is four.
+const maxJoin = 4
 
-var relative = regexp.MustCompile(`^(\d{1,4})\s*(m|min|minuten|minutes|u|h|uur|hour|hours|d|dag|dagen|day|days|w|week|weken|weeks)$`)
-
-// parseWhen reads a closing time: a span from now ("2u", "30m", "3d",
-// "1w", "1h30m"), a clock time ("17:00": today, or tomorrow once passed), a
-// date ("2026-12-01" or "1-12-2026": the end of that day) or a date and
-// time ("2026-12-01 17:00"). Dates and times are in loc.
-func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	bad := bot.Errorf("poll.err.close_value", "Value", bot.Escape(s))
-	if s == "" {
-		return time.Time{}, bad
-	}
-	var at time.Time
-	if m := relative.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		unit := map[byte]time.Duration{'m': time.Minute, 'u': time.Hour, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[m[2][0]]
-		at = now.Add(time.Duration(n) * unit)
-	} else if d, err := time.ParseDuration(s); err == nil {
-		at = now.Add(d)
-	} else if t, err := time.ParseInLocation("15:04", s, loc); err == nil {
-		n := now.In(loc)
-		at = time.Date(n.Year(), n.Month(), n.Day(), t.Hour(), t.Minute(), 0, 0, loc)
-		if !at.After(now) {
-			at = at.AddDate(0, 0, 1)
+// closeTime reads a poll's closing time (as bot/when reads a moment) from
+// the value after --sluit and, where it runs on, the words after it, as
+// people type it without quotes: --sluit=2026-12-04 17:00, --sluit=vrijdag
+// 17u, --sluit=over 2 uur. A following word joins the time only while the
+// value alone is no moment, or is a day without a time and the words add
+// one; a quoted word never joins. It returns how many words it took.
+//
+// A day without a time closes at the end of that day, 23:59 on the wall.
+func closeTime(v string, rest []token, now time.Time, loc *time.Location) (time.Time, int, error) {
+	r, err := when.Moment(v, now, loc)
+	used := 0
+	if err != nil || r.DayOnly {
+		dayOnly := err == nil
+		joined := v
+		for k := 0; k < len(rest) && k < maxJoin; k++ {
+			if _, _, _, isFlag := flagName(rest[k]); isFlag || rest[k].Quoted {
+				break
+			}
+			joined += " " + rest[k].Text
+			longer, lerr := when.Moment(joined, now, loc)
+			if lerr == nil && (err != nil || !longer.DayOnly) {
+				r, err, used = longer, nil, k+1
+				continue
+			}
+			// "--sluit=vrijdag 25:00": a time that cannot be, not an option.
+			if we, ok := lerr.(*when.Error); ok && k == 0 && dayOnly && we.Reason != "" && we.Reason != "twice" {
+				err = lerr
+				break
+			}
 		}
-	} else if at, err = parseDate(s, loc); err != nil {
-		return time.Time{}, bad
+	}
+	if err != nil {
+		var we *when.Error
+		if errors.As(err, &we) {
+			return time.Time{}, 0, bot.Errorf("poll.err.close_value", "Problem", we.UserError())
+		}
+		return time.Time{}, 0, err
+	}
+	at := r.At
+	if r.DayOnly {
+		at = time.Date(at.Year(), at.Month(), at.Day(), 23, 59, 0, 0, loc)
 	}
 	if !at.After(now) {
-		return time.Time{}, bot.Errorf("poll.err.close_past")
+		return time.Time{}, 0, bot.Errorf("poll.err.close_past")
 	}
 	if at.Sub(now) > 366*24*time.Hour {
-		return time.Time{}, bot.Errorf("poll.err.close_far")
+		return time.Time{}, 0, bot.Errorf("poll.err.close_far")
 	}
-	return at, nil
-}
-
-func parseDate(s string, loc *time.Location) (time.Time, error) {
-	s = strings.Replace(s, "t", " ", 1)
-	for _, layout := range []string{"2006-01-02 15:04", "2-1-2006 15:04", "2006-01-02", "2-1-2006"} {
-		t, err := time.ParseInLocation(layout, s, loc)
-		if err != nil {
-			continue
-		}
-		if !strings.Contains(layout, "15") {
-			// A date alone: until the end of that day, on the wall clock
-			// (a day on which the clocks change is not 24 hours long).
-			t = time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 0, 0, loc)
-		}
-		return t, nil
-	}
-	return time.Time{}, strconv.ErrSyntax
+	return at, used, nil
 }

@@ -319,7 +319,7 @@ func TestCSVPerLocale(t *testing.T) {
 
 func TestClosingTimeRunsOnce(t *testing.T) {
 	fx := setup(t)
-	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2h`)
 	ref, m := fx.posted(t)
 	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
 	fx.settleLive(t)
@@ -423,7 +423,7 @@ func TestConcurrentClicksEndWithTheRightMessage(t *testing.T) {
 
 func TestClosingJobRetriedAfterFailureStillAnnounces(t *testing.T) {
 	fx := setup(t)
-	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2h`)
 	ref, m := fx.posted(t)
 	fx.click("bert", button(t, m, "poll.vote", "1."), ref)
 	fx.settleLive(t)
@@ -465,7 +465,7 @@ func TestClosingJobRetriedAfterFailureStillAnnounces(t *testing.T) {
 
 func TestReopenedPollStillClosesAtItsTime(t *testing.T) {
 	fx := setup(t)
-	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2h`)
 	ref, m := fx.posted(t)
 	id := pollID(t, m)
 	if r := fx.command("anna", "sluit "+id); !strings.Contains(replyText(r), "Lunch?") {
@@ -489,7 +489,7 @@ func TestReopenedPollStillClosesAtItsTime(t *testing.T) {
 
 func TestReopenedAfterClosingTimeDoesNotPromiseIt(t *testing.T) {
 	fx := setup(t)
-	fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+	fx.command("anna", `Lunch? Pizza Soep --sluit=2h`)
 	ref, m := fx.posted(t)
 	id := pollID(t, m)
 	fx.clock.Advance(2 * time.Hour)
@@ -517,7 +517,7 @@ func TestPollWithClosingTimeIsNotPostedWhenItsClosingCannotBeScheduled(t *testin
 	mux := &bot.Mux{}
 	poll.New(poll.Config{Store: fx.store, Jobs: failingJobs{fx.jobs}, Poster: fx.poster, Clock: fx.clock}).Register(mux, nil)
 	r := mux.ServeCommand(context.Background(), &bot.Request{
-		Where: fx.where, User: bot.User{ID: "anna", Name: "Anna"}, Command: "/poll", Text: `Lunch? Pizza Soep --sluit=2u`,
+		Where: fx.where, User: bot.User{ID: "anna", Name: "Anna"}, Command: "/poll", Text: `Lunch? Pizza Soep --sluit=2h`,
 	})
 	if r.Message == nil {
 		t.Fatal("no reply when scheduling the closing failed")
@@ -741,7 +741,7 @@ func TestCloseByHandAnnouncesOnce(t *testing.T) {
 	for _, how := range []string{"command", "button"} {
 		t.Run(how, func(t *testing.T) {
 			fx := setup(t)
-			fx.command("anna", `Lunch? Pizza Soep --sluit=2u`)
+			fx.command("anna", `Lunch? Pizza Soep --sluit=2h`)
 			ref, m := fx.posted(t)
 			id := pollID(t, m)
 			fx.click("bert", button(t, m, "poll.vote", "1."), ref)

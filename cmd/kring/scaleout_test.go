@@ -74,7 +74,7 @@ func testScaleOut(t *testing.T, n int) {
 	const slackQ, mmQ = "Kennistafel in juni?", "Regiodag in oktober?"
 	cmd := url.Values{
 		"team_id": {"T1"}, "channel_id": {"C1"}, "user_id": {"U1"}, "user_name": {"anna"},
-		"command": {"/poll"}, "text": {`"` + slackQ + `" Ja Nee Misschien --sluit=1u`}, "trigger_id": {"trig-poll"},
+		"command": {"/poll"}, "text": {`"` + slackQ + `" Ja Nee Misschien --sluit=1h`}, "trigger_id": {"trig-poll"},
 		"response_url": {api.URL + "/respond/poll"},
 	}.Encode()
 	if code, body := postSigned(t, lb.URL+"/slack/commands", cmd); code != http.StatusOK {
@@ -87,7 +87,7 @@ func testScaleOut(t *testing.T, n int) {
 	ts, votes := posts[0].Get("returned_ts"), slackVoteButtons(t, posts[0].Get("blocks"))
 	slackPoll, _, _ := strings.Cut(votes[0].Value, ":")
 
-	if r, err := mm.Command(lb.URL+"/mattermost/commands", mmToken, anna, mmChannel, `/poll "`+mmQ+`" Ja Nee Misschien --sluit=1u`); err != nil || r.Status != http.StatusOK {
+	if r, err := mm.Command(lb.URL+"/mattermost/commands", mmToken, anna, mmChannel, `/poll "`+mmQ+`" Ja Nee Misschien --sluit=1h`); err != nil || r.Status != http.StatusOK {
 		t.Fatalf("mattermost /poll: %v %+v", err, r)
 	}
 	post := mm.Posts()[0].Id

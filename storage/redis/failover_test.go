@@ -323,7 +323,7 @@ func testFailover(t *testing.T, top topology) {
 	r := newRig(t, top.addr, top.newID)
 
 	// A poll, many voters, closed by its job.
-	first := r.create("Kennistafel in april?", "Ja Nee Misschien --sluit=1u")
+	first := r.create("Kennistafel in april?", "Ja Nee Misschien --sluit=1h")
 	acked, refused := r.voteMany(first, "a", 120, 12, false)
 	if len(refused) > 0 {
 		t.Errorf("%d of 120 clicks refused on a healthy topology: %q", len(refused), refused[:min(5, len(refused))])
@@ -335,7 +335,7 @@ func testFailover(t *testing.T, top topology) {
 
 	// A second poll stays open across the failover, its closing job due
 	// after it.
-	second := r.create("Wie komt naar de regiodag?", "Ik Niet --sluit=2u")
+	second := r.create("Wie komt naar de regiodag?", "Ik Niet --sluit=2h")
 	before, refused := r.voteMany(second, "b", 60, 12, false)
 	if len(refused) > 0 {
 		t.Errorf("%d of 60 clicks refused on a healthy topology: %q", len(refused), refused[:min(5, len(refused))])
