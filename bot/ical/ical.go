@@ -258,7 +258,12 @@ func overrideDuration(e Event, o Override) time.Duration {
 
 func writeEvent(lw *lineWriter, e Event) {
 	loc := e.Start.Location()
-	writeVEvent(lw, e, e.Sequence, e.Start, e.Duration, func() {
+	start := e.Start
+	if e.RRule == "" {
+		// A series keeps its zone: apps expand its RRULE in local time.
+		start = exactTime(start)
+	}
+	writeVEvent(lw, e, e.Sequence, start, e.Duration, func() {
 		if e.RRule != "" {
 			lw.line("RRULE:" + e.RRule)
 		}
@@ -277,7 +282,7 @@ func writeEvent(lw *lineWriter, e Event) {
 	for _, o := range ovs {
 		// The RECURRENCE-ID has the series' zone: apps match it against the
 		// occurrences they expanded from DTSTART, in DTSTART's zone.
-		writeVEvent(lw, e, o.Sequence, o.Start, overrideDuration(e, o), func() {
+		writeVEvent(lw, e, o.Sequence, exactTime(o.Start), overrideDuration(e, o), func() {
 			lw.line("RECURRENCE-ID" + tzParam(loc) + ":" + formatTime(o.RecurrenceID.In(loc)))
 		})
 	}
@@ -294,12 +299,7 @@ func writeVEvent(lw *lineWriter, e Event, seq int, start time.Time, d time.Durat
 	lw.line("DTSTART" + tzParam(loc) + ":" + formatTime(start))
 	// DTEND rather than DURATION: every app reads it, and for a series RFC
 	// 5545 takes the exact difference as each occurrence's length.
-	end := start.Add(d)
-	if !wallTimeIsExact(end) {
-		// The end falls in the hour repeated when the clocks go back, and
-		// on its second pass: as local time apps would read the first.
-		end = end.UTC()
-	}
+	end := exactTime(start.Add(d))
 	lw.line("DTEND" + tzParam(end.Location()) + ":" + formatTime(end))
 	extra()
 	for _, p := range [...]struct{ name, value string }{
@@ -337,6 +337,16 @@ func formatTime(t time.Time) string {
 		return t.UTC().Format(utcLayout)
 	}
 	return t.Format(localLayout)
+}
+
+// exactTime is t, or t in UTC when t falls in the hour repeated when the
+// clocks go back, on its second pass: as local time apps would read the
+// first.
+func exactTime(t time.Time) time.Time {
+	if wallTimeIsExact(t) {
+		return t
+	}
+	return t.UTC()
 }
 
 // wallTimeIsExact reports whether t's local time in its zone names t and

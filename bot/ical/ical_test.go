@@ -307,3 +307,19 @@ func TestEndInRepeatedHourFirstPass(t *testing.T) {
 		t.Errorf("DTEND %+v, want 20271031T023000 in Europe/Amsterdam", p)
 	}
 }
+
+// A one-off that starts in the second pass of the repeated hour is
+// written in UTC; a series keeps its zone (apps expand it in local time).
+func TestStartInRepeatedHour(t *testing.T) {
+	ams := mustZone(t, "Europe/Amsterdam")
+	start := time.Date(2027, 10, 31, 1, 30, 0, 0, time.UTC) // 02:30 CET, second pass
+	e := Event{UID: "nacht@kring", Start: start.In(ams), Duration: time.Hour, Stamp: stamp}
+	_, cal := write(t, Calendar{Events: []Event{e}})
+	ev := cal.Events()[0]
+	if p := prop(ev, "DTSTART"); p.Value != "20271031T013000Z" {
+		t.Errorf("DTSTART %+v, want 20271031T013000Z", p)
+	}
+	if got := expand(t, cal, e.UID, start.AddDate(0, 0, 1)); len(got) != 1 || !got[0].Start.Equal(start) || got[0].End.Sub(got[0].Start) != time.Hour {
+		t.Errorf("read back as %v", got)
+	}
+}
