@@ -304,3 +304,234 @@ func FuzzCloseTime(f *testing.F) {
 		}
 	})
 }
+
+func TestToggle(t *testing.T) {
+	three := []Option{{Label: "a"}, {Label: "b"}, {Label: "c"}}
+	tests := []struct {
+		name    string
+		max     int
+		closed  bool
+		current []int
+		click   int
+		want    []int
+		err     error
+	}{
+		{"first vote", 1, false, nil, 0, []int{0}, nil},
+		{"one vote moves", 1, false, []int{0}, 2, []int{2}, nil},
+		{"click again takes back", 1, false, []int{1}, 1, []int{}, nil},
+		{"second of two", 2, false, []int{0}, 1, []int{0, 1}, nil},
+		{"third of two refused", 2, false, []int{0, 1}, 2, []int{0, 1}, ErrVoteLimit},
+		{"take back one of two", 2, false, []int{0, 1}, 0, []int{1}, nil},
+		{"no such option", 1, false, nil, 3, nil, ErrNoSuchOption},
+		{"negative option", 1, false, nil, -1, nil, ErrNoSuchOption},
+		{"closed", 1, true, []int{0}, 1, []int{0}, ErrClosed},
+		{"zero max counts as one", 0, false, []int{0}, 1, []int{1}, nil},
+	}
+	for _, tt := range tests {
+		p := &Poll{Options: three, MaxVotes: tt.max, Closed: tt.closed}
+		got, err := p.Toggle(tt.current, tt.click)
+		if err != tt.err || !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0 {
+			t.Errorf("%s: Toggle(%v, %d) = %v, %v; want %v, %v", tt.name, tt.current, tt.click, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestTokenizeQuotesAndApostrophes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`'Wie komt er?' Ja 'Nee, helaas'`, []string{"Wie komt er?", "Ja", "Nee, helaas"}},
+		{`‘Lunch?’ ‚Pizza’ Soep`, []string{"Lunch?", "Pizza", "Soep"}},
+		{`Is zo'n dag handig? Ja Nee`, []string{"Is", "zo'n", "dag", "handig?", "Ja", "Nee"}},
+		{`Is zo’n dag handig? Ja Nee`, []string{"Is", "zo’n", "dag", "handig?", "Ja", "Nee"}},
+		{`Wie komt 's middags? Ja 'Nee'`, []string{"Wie", "komt", "'s", "middags?", "Ja", "Nee"}},
+		{`Naar 's-Hertogenbosch? Ja Nee`, []string{"Naar", "'s-Hertogenbosch?", "Ja", "Nee"}},
+		{`'Kom je 's avonds?' Ja`, []string{"Kom je 's avonds?", "Ja"}},
+		{`Kees' fiets? Ja Nee`, []string{"Kees'", "fiets?", "Ja", "Nee"}},
+		{`'open zonder einde`, []string{"'open", "zonder", "einde"}}, // an apostrophe after all
+		{`"di 12 jan", do`, []string{"di 12 jan", ",", "do"}},        // a quoted phrase ends at its quote
+		{`"Zeg 'ns" Ja`, []string{"Zeg 'ns", "Ja"}},
+		{`'Zeg "ja"' Ja`, []string{`Zeg "ja"`, "Ja"}},
+	}
+	for _, tt := range tests {
+		toks, err := tokenize(tt.in)
+		if err != nil {
+			t.Errorf("tokenize(%q): %v", tt.in, err)
+			continue
+		}
+		var got []string
+		for _, tk := range toks {
+			got = append(got, tk.Text)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("tokenize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestQuestionAndOptions: where the question ends and how the options are
+// split, as first-time users type a poll.
+func TestQuestionAndOptions(t *testing.T) {
+	tests := []struct {
+		in       string
+		question string
+		options  []string
+	}{
+		{`Wie komt er naar de regiodag? Ja Nee Misschien`, "Wie komt er naar de regiodag?", []string{"Ja", "Nee", "Misschien"}},
+		{`Wanneer het maandoverleg? di 12 jan, do 14 jan, ma 18 jan`, "Wanneer het maandoverleg?", []string{"di 12 jan", "do 14 jan", "ma 18 jan"}},
+		{`Wanneer? di 12 jan,do 14 jan,`, "Wanneer?", []string{"di 12 jan", "do 14 jan"}},
+		{`Wanneer? di 12 jan , , do 14 jan`, "Wanneer?", []string{"di 12 jan", "do 14 jan"}},
+		{`"Lunch?" Pizza Soep`, "Lunch?", []string{"Pizza", "Soep"}},
+		{`"Lunch" Pizza, Soep met ui`, "Lunch", []string{"Pizza", "Soep met ui"}},
+		{`'Wie komt er?' Ja Nee`, "Wie komt er?", []string{"Ja", "Nee"}},
+		{`Is zo'n dag handig? Ja Nee`, "Is zo'n dag handig?", []string{"Ja", "Nee"}},
+		{`Wie komt 's middags? Ja, graag, Nee`, "Wie komt 's middags?", []string{"Ja", "graag", "Nee"}},
+		{`Wie komt?Ja Nee`, "Wie komt?", []string{"Ja", "Nee"}},
+		{`Echt?! Ja Nee`, "Echt?!", []string{"Ja", "Nee"}},
+		{`Wie kiest "Samen beslissen"? Ja Nee`, `Wie kiest "Samen beslissen"?`, []string{"Ja", "Nee"}},
+		{`Wat is 10 % van 50? 5 "vijf?"`, "Wat is 10 % van 50?", []string{"5", "vijf?"}},
+		{`Lunch "Pizza met ui" Soep`, "Lunch", []string{"Pizza met ui", "Soep"}},
+		{`Wanneer? "di 12 jan, 10:00", do 14 jan`, "Wanneer?", []string{"di 12 jan, 10:00", "do 14 jan"}},
+		{`Vraag? Ja "Nee, helaas"`, "Vraag?", []string{"Ja", "Nee, helaas"}},
+		{`Hoeveel? -1 0 +1`, "Hoeveel?", []string{"-1", "0", "+1"}},
+		{`   Wie    komt?   Ja    Nee  `, "Wie komt?", []string{"Ja", "Nee"}},
+	}
+	for _, tt := range tests {
+		sp, err := parse(t, tt.in)
+		if err != nil {
+			t.Errorf("parse(%q): %v", tt.in, err)
+			continue
+		}
+		if sp.Question != tt.question || !slices.Equal(sp.Options, tt.options) {
+			t.Errorf("parse(%q) = %q %q, want %q %q", tt.in, sp.Question, sp.Options, tt.question, tt.options)
+		}
+	}
+}
+
+// TestFlagsAnywhere: settings may come before, inside or after the
+// question and the options.
+func TestFlagsAnywhere(t *testing.T) {
+	sp, err := parse(t, `--anoniem Wie komt --stemmen 2 er? Ja, graag, Nee -verborgen`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Question != "Wie komt er?" || !slices.Equal(sp.Options, []string{"Ja", "graag", "Nee"}) || !sp.Anonymous || !sp.Hidden || sp.MaxVotes != 2 {
+		t.Fatalf("got %+v", sp)
+	}
+}
+
+// TestNotSure: without a question mark kring cannot know where the
+// question ends; it says how it would read the command and posts nothing.
+func TestNotSure(t *testing.T) {
+	tests := []struct {
+		in       string
+		question string
+		options  []string
+	}{
+		{`Wie komt er naar de regiodag Ja Nee Misschien`, "Wie", []string{"komt", "er", "naar", "de", "regiodag", "Ja", "Nee", "Misschien"}},
+		{`Lunch Pizza Soep`, "Lunch", []string{"Pizza", "Soep"}},
+		{`Welke dag "di 12 jan" "do 14 jan"`, "Welke dag", []string{"di 12 jan", "do 14 jan"}},
+		{`Wanneer het overleg di 12 jan, do 14 jan`, "Wanneer", []string{"het overleg di 12 jan", "do 14 jan"}},
+	}
+	for _, tt := range tests {
+		_, err := parse(t, tt.in)
+		ue, ok := bot.AsUserError(err)
+		if !ok || ue.ID != "poll.err.unsure" {
+			t.Errorf("parse(%q) error = %v, want poll.err.unsure", tt.in, err)
+			continue
+		}
+		msg := ue.Translate(bot.T("nl"))
+		want := "vraag: *" + tt.question + "*"
+		if !strings.Contains(msg, want) {
+			t.Errorf("parse(%q) says:\n%s\nwant %q", tt.in, msg, want)
+		}
+		for i, o := range tt.options {
+			if i < 8 && !strings.Contains(msg, "\n- "+o+"\n") {
+				t.Errorf("parse(%q) does not list option %q:\n%s", tt.in, o, msg)
+			}
+		}
+		if !strings.Contains(msg, "vraagteken") || !strings.Contains(msg, "/poll Wie komt er naar de regiodag? Ja Nee Misschien") {
+			t.Errorf("parse(%q) does not say how to write it:\n%s", tt.in, msg)
+		}
+	}
+}
+
+// TestFlagNearMiss: a setting kring does not know gets the nearest one it
+// does, in Dutch or English as typed.
+func TestFlagNearMiss(t *testing.T) {
+	tests := []struct{ in, near string }{
+		{"--sluiten=2u", "sluit"},
+		{"--slut=2u", "sluit"},
+		{"--anonym", "anonymous"}, // a prefix: the nearer slip
+		{"--anoneim", "anoniem"},
+		{"--anonymus", "anonymous"},
+		{"--verborgn", "verborgen"},
+		{"--verb", "verborgen"},
+		{"--stemen=2", "stemmen"},
+		{"--hiden", "hidden"},
+		{"--vote=2", "votes"},
+		{"—toevoege", "toevoegen"},
+		{"--snel", ""},
+		{"--xyz", ""},
+		{"--to", "tot"},
+		{"--q", ""},
+	}
+	for _, tt := range tests {
+		_, err := parse(t, "Vraag? Ja Nee "+tt.in)
+		ue, ok := bot.AsUserError(err)
+		switch {
+		case !ok:
+			t.Errorf("%s: error %v", tt.in, err)
+		case tt.near == "" && ue.ID != "poll.err.unknown_flag":
+			t.Errorf("%s: %s %v, want unknown_flag without a suggestion", tt.in, ue.ID, ue.Data)
+		case tt.near != "" && (ue.ID != "poll.err.unknown_flag_near" || !strings.Contains(ue.Translate(bot.T("nl")), "Bedoel je `--"+tt.near+"`?")):
+			t.Errorf("%s: %q, want Bedoel je --%s?", tt.in, ue.Translate(bot.T("nl")), tt.near)
+		}
+	}
+	for _, in := range []string{"--sluit", "--sluit=", "--close"} {
+		if _, err := parse(t, "Vraag? Ja Nee "+in); !isUserError(err, "poll.err.close_missing") {
+			t.Errorf("%s: %v, want close_missing", in, err)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"sluit", "sluit", 0}, {"slut", "sluit", 1}, {"sluiten", "sluit", 2},
+		{"anoneim", "anoniem", 1}, {"stemen", "stemmen", 1}, {"abc", "", 3}, {"ë", "e", 1},
+	}
+	for _, tt := range tests {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestIDArg(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"abc234", "abc234", true},
+		{"`abc234`", "abc234", true},
+		{"ABC234", "abc234", true},
+		{"ID abc234", "abc234", true},
+		{"id: `abc234`", "abc234", true},
+		{"abc234.", "abc234", true},
+		{"", "", false},
+		{"abc234 def567", "", false},
+		{"``", "", false},
+	}
+	for _, tt := range tests {
+		toks, _ := tokenize(tt.in)
+		got, ok := idArg(toks)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("idArg(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
