@@ -75,6 +75,19 @@ func ChannelMembers(ctx context.Context, p Poster, where Where) ([]string, error
 	return r.Members(ctx, where)
 }
 
+// ListsMembers reports whether p can list the members of where's
+// channel, without listing them: a feature that will need the list later
+// (a nudge hours from now) says at once when it will not have it. It asks
+// with a context that has already ended: a Poster without the ability
+// answers errors.ErrUnsupported before it asks anyone, and one with it
+// fails on the context without a round trip (or answers from its cache).
+func ListsMembers(p Poster, where Where) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ChannelMembers(ctx, p, where)
+	return !errors.Is(err, errors.ErrUnsupported)
+}
+
 // UserProfiles returns what p can tell about the users with ids (see
 // Directory), or nil where p cannot tell anything: a feature then shows
 // times in the workspace's zone.

@@ -66,6 +66,10 @@ func TestAbilitiesThroughPosters(t *testing.T) {
 		t.Errorf("members on a platform without a poster: err = %v", err)
 	}
 
+	if !bot.ListsMembers(ps, slackC) || bot.ListsMembers(ps, mmC) {
+		t.Errorf("ListsMembers: slack %v, mattermost %v; want true, false", bot.ListsMembers(ps, slackC), bot.ListsMembers(ps, mmC))
+	}
+
 	if got := bot.UserProfiles(ctx, ps, slackC, []string{"U1", "U9"}); len(got) != 1 || got["U1"].TZ != "America/Curacao" {
 		t.Errorf("slack users = %v, want U1 with a zone", got)
 	}

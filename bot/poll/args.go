@@ -27,6 +27,7 @@ type spec struct {
 	AllowAdd  bool
 	MaxVotes  int
 	Closes    time.Time
+	Remind    []time.Duration // nudges, this long before Closes (nudge.go)
 }
 
 // The settings (instellingen) of a new poll, by every name they answer
@@ -35,6 +36,7 @@ var flagNames = []struct{ name, setting string }{
 	{"anoniem", "anoniem"}, {"verborgen", "verborgen"}, {"toevoegen", "toevoegen"}, {"stemmen", "stemmen"}, {"sluit", "sluit"},
 	{"anonymous", "anoniem"}, {"hidden", "verborgen"}, {"add-options", "toevoegen"}, {"votes", "stemmen"}, {"close", "sluit"},
 	{"anon", "anoniem"}, {"geheim", "verborgen"}, {"add", "toevoegen"}, {"tot", "sluit"}, {"until", "sluit"},
+	{"herinner", "herinner"}, {"remind", "herinner"}, {"herinnering", "herinner"}, {"reminder", "herinner"},
 }
 
 // setting returns the setting a flag name stands for.
@@ -179,6 +181,13 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			}
 			i += used
 			sp.Closes = at
+		case set == "herinner":
+			v, _ := takeValue()
+			r, err := parseRemind(v, when.Span)
+			if err != nil {
+				return sp, err
+			}
+			sp.Remind = r
 		}
 	}
 	q, opts, err := splitQuestion(words)

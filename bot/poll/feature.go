@@ -101,6 +101,7 @@ func (f *Feature) Register(mux *bot.Mux, runner *schedule.Runner) {
 	if runner != nil {
 		runner.Handle(jobClose, f.closeJob)
 		runner.Handle(jobNotice, f.noticeJob)
+		runner.Handle(jobNudge, f.nudgeJob)
 	}
 }
 
@@ -208,10 +209,19 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 	if err != nil {
 		return nil, usageError(err)
 	}
+	if err := checkRemind(sp.Remind, sp.Closes, now); err != nil {
+		return nil, usageError(err)
+	}
 	p := &Poll{
 		Where: req.Where, Creator: req.User, Question: sp.Question,
 		Anonymous: sp.Anonymous, Hidden: sp.Hidden, AllowAdd: sp.AllowAdd,
-		MaxVotes: sp.MaxVotes, Closes: sp.Closes, Created: now,
+		MaxVotes: sp.MaxVotes, Closes: sp.Closes, Created: now, Remind: sp.Remind,
+	}
+	// Where the platform cannot say who is in the channel there is nobody
+	// to nudge: the poll is made without its nudges, and the reply says so.
+	noNudges := len(p.Remind) > 0 && !bot.ListsMembers(f.c.Poster, req.Where)
+	if noNudges {
+		p.Remind = nil
 	}
 	for _, o := range sp.Options {
 		p.Options = append(p.Options, Option{Label: o})
@@ -241,6 +251,13 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 			return nil, fmt.Errorf("schedule closing of poll %s: %w", p.ID, err)
 		}
 	}
+	if err := f.scheduleNudges(ctx, p); err != nil {
+		if cerr := f.c.Jobs.Cancel(ctx, jobClose+":"+p.ID); cerr != nil {
+			f.c.Log.Error("take back the closing job of an unposted poll", "poll", p.ID, "err", cerr)
+		}
+		unpost()
+		return nil, err
+	}
 	ref, err := f.c.Poster.Post(ctx, req.Where, f.view(f.channelLocale(ctx, req.Where, req.WorkspaceLocale)).message(p, NewTally(len(p.Options))))
 	if err != nil {
 		unpost()
@@ -249,7 +266,15 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 	if err := f.c.Store.SetRef(ctx, p.ID, ref); err != nil {
 		return nil, fmt.Errorf("record message of poll %s: %w", p.ID, err)
 	}
-	return bot.TextMessage(bot.T(req.Locale).S("poll.created", "ID", p.ID)), nil
+	tr := bot.T(req.Locale)
+	reply := tr.S("poll.created", "ID", p.ID)
+	switch {
+	case noNudges:
+		reply += "\n" + tr.S("poll.nudge.unsupported")
+	case len(p.Remind) > 0:
+		reply += "\n" + tr.S("poll.nudge.planned", "Before", remindTexts(tr, p.Remind))
+	}
+	return bot.TextMessage(reply), nil
 }
 
 func closeJob(p *Poll) schedule.Job {
@@ -389,10 +414,15 @@ func (f *Feature) setClosed(ctx context.Context, where bot.Where, u bot.User, lo
 		if err := f.c.Jobs.Cancel(ctx, jobClose+":"+p.ID); err != nil {
 			f.c.Log.Error("cancel closing job", "poll", p.ID, "err", err)
 		}
+		f.cancelNudges(ctx, p)
 	case p.Closes.After(f.c.Clock.Now()):
-		// Reopened before its closing time: that time holds again.
+		// Reopened before its closing time: that time holds again, and
+		// so do the nudges still to come.
 		if err := f.c.Jobs.Put(ctx, closeJob(p)); err != nil {
 			return nil, fmt.Errorf("schedule closing of reopened poll %s: %w", p.ID, err)
+		}
+		if err := f.scheduleNudges(ctx, p); err != nil {
+			return nil, err
 		}
 	}
 	wsLocale = f.channelLocale(ctx, p.Where, wsLocale)
@@ -420,6 +450,7 @@ func (f *Feature) delete(ctx context.Context, where bot.Where, u bot.User, local
 			f.c.Log.Error("cancel closing job", "poll", p.ID, "err", err)
 		}
 	}
+	f.cancelNudges(ctx, p)
 	if !p.Ref.IsZero() {
 		if err := f.c.Poster.Update(ctx, p.Ref, f.view(f.channelLocale(ctx, p.Where, wsLocale)).deleted(p, u)); err != nil {
 			return nil, fmt.Errorf("replace message of deleted poll %s: %w", p.ID, err)

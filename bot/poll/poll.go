@@ -36,6 +36,9 @@ type Poll struct {
 	Closed    bool      `json:"closed,omitempty"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
 	Created   time.Time `json:"created"`
+	// Remind are how long before Closes the channel's members who have
+	// not voted get a direct message (--herinner=1d,1u), longest first.
+	Remind []time.Duration `json:"remind,omitempty"`
 }
 
 // Option is one answer a voter can choose.
