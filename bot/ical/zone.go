@@ -13,15 +13,16 @@ import (
 //     every year the feed spans and ten years beyond (Europe/Amsterdam: last
 //     Sunday of March and of October), one DAYLIGHT and one STANDARD with an
 //     RRULE, as Outlook writes them. An RRULE keeps an open-ended series
-//     right in every later year, and Outlook builds its own zone only from
-//     such rules. Where the zone follows no such rule (a change of rules in
-//     the span, a zone whose dates move with the moon), every change is
-//     written out with its own onset: exact, through the span's last year,
-//     and for a series ten years further, after which the last observance
-//     holds.
+//     right in every later year, where a list of changes ends somewhere,
+//     and it is the form Outlook's own (Windows) zones have. Where the zone
+//     follows no such rule (a change of rules in the span, a zone whose
+//     dates move with the moon), every change is written out with its own
+//     onset: exact, through the span's last year, and for a series ten
+//     years further, after which the last observance holds.
 //
-// Google and Apple use the IANA TZID itself and this only as a fallback;
-// either way both describe the same offsets.
+// The rule is only written when Go's tz data gives the same dates, so both
+// forms say exactly what the tz data says over the checked years. Apps that
+// know the IANA name in TZID may use their own tz data instead.
 
 // zoneUse is one zone of a calendar and the span of times written in it.
 type zoneUse struct {
