@@ -24,16 +24,20 @@ func (f *Feature) feedURL(token string) string {
 // channelFeed answers /meeting agenda-link [vernieuw]: the address of the
 // channel's calendar feed, to the asker only.
 func (f *Feature) channelFeed(ctx context.Context, req *bot.Request, args []word) (*bot.Message, error) {
-	return f.feedReply(ctx, req, args, Feed{Where: req.Where}, "meeting.feed.channel", "agenda-link")
+	return f.feedReply(ctx, req, args, Feed{Where: req.Where}, "meeting.feed.channel", "meeting.sub.feed")
 }
 
 // personalFeed answers /meeting mijn-agenda [vernieuw]: the address of
 // the asker's own feed, of every meeting they said yes or maybe to.
 func (f *Feature) personalFeed(ctx context.Context, req *bot.Request, args []word) (*bot.Message, error) {
-	return f.feedReply(ctx, req, args, Feed{Where: req.Where.Workspace(), User: req.User.ID}, "meeting.feed.personal", "mijn-agenda")
+	return f.feedReply(ctx, req, args, Feed{Where: req.Where.Workspace(), User: req.User.ID}, "meeting.feed.personal", "meeting.sub.mine")
 }
 
-func (f *Feature) feedReply(ctx context.Context, req *bot.Request, args []word, feed Feed, key, sub string) (*bot.Message, error) {
+// feedReply gives the address of feed; key is the reply's message, subID
+// the message of the subcommand's name in the user's language.
+func (f *Feature) feedReply(ctx context.Context, req *bot.Request, args []word, feed Feed, key, subID string) (*bot.Message, error) {
+	tr := bot.T(req.Locale)
+	sub := tr.S(subID)
 	rotate := false
 	switch {
 	case len(args) == 1 && rotateWord(args[0].Text):
@@ -48,7 +52,6 @@ func (f *Feature) feedReply(ctx context.Context, req *bot.Request, args []word, 
 	if err != nil {
 		return nil, fmt.Errorf("feed token: %w", err)
 	}
-	tr := bot.T(req.Locale)
 	text := tr.S(key, "URL", f.feedURL(token), "Sub", sub)
 	if rotate {
 		text = tr.S("meeting.feed.rotated", "URL", f.feedURL(token)) + "\n" + text
