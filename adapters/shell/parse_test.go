@@ -18,12 +18,16 @@ func TestSplitWords(t *testing.T) {
 }
 
 func TestParseSpan(t *testing.T) {
-	for in, want := range map[string]time.Duration{"2h": 2 * time.Hour, "30m": 30 * time.Minute, "3d": 72 * time.Hour, "1w": 168 * time.Hour, "1h30m": 90 * time.Minute} {
+	// :advance reads only spans: a bare Dutch hour is hours here, not a time of day.
+	for in, want := range map[string]time.Duration{
+		"2h": 2 * time.Hour, "2u": 2 * time.Hour, "17u": 17 * time.Hour, "30m": 30 * time.Minute, "3d": 72 * time.Hour,
+		"1w": 168 * time.Hour, "1h30m": 90 * time.Minute, "over 1 minuut": time.Minute, "een half uur": 30 * time.Minute,
+	} {
 		if got, err := parseSpan(in); err != nil || got != want {
 			t.Errorf("parseSpan(%q) = %v, %v", in, got, err)
 		}
 	}
-	for _, in := range []string{"", "soon", "d", "2x"} {
+	for _, in := range []string{"", "soon", "d", "2x", "0m", "-5m", "morgen"} {
 		if _, err := parseSpan(in); err == nil {
 			t.Errorf("parseSpan(%q) accepted", in)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/schedule"
+	"github.com/kringbot/kring/bot/when"
 )
 
 //go:embed locales/*.toml
@@ -254,19 +255,10 @@ func (s *Shell) runDue(ctx context.Context) {
 	}
 }
 
-// parseSpan reads "2h", "30m", "3d" or "1w".
-func parseSpan(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		return time.Duration(days) * 24 * time.Hour, err
-	}
-	if n, ok := strings.CutSuffix(s, "w"); ok {
-		weeks, err := strconv.Atoi(n)
-		return time.Duration(weeks) * 7 * 24 * time.Hour, err
-	}
-	return time.ParseDuration(s)
-}
+// parseSpan reads how far :advance moves the clock, as every feature
+// reads a span (bot/when): "2u", "2h", "30m", "3d", "1w", "een half uur".
+// :advance takes only spans, so a bare "2u" is two hours here.
+func parseSpan(s string) (time.Duration, error) { return when.Span(s) }
 
 // splitWords splits on spaces, keeping quoted phrases together, as every
 // command's text is split (bot.Words).
