@@ -126,6 +126,9 @@ type day struct {
 	// fromToday: a bare weekday, which is today only while the time asked
 	// for is still to come.
 	fromToday bool
+	// pm: the day named its afternoon or evening ("vanavond 8 uur"), so
+	// an hour before 12 is after noon.
+	pm bool
 }
 
 // clock is a time of day; hour 24 is the end of the day.
@@ -253,6 +256,9 @@ func (p *parser) dayAndTime() (Result, *Error) {
 	on, roll := today, true
 	if dy != nil {
 		on, roll = dy.date, dy.fromToday && dy.date == today
+		if dy.pm && clk.h >= 1 && clk.h < 12 {
+			clk.h += 12
+		}
 	}
 	r := p.at(on, *clk)
 	if roll && !r.At.After(p.now) {
@@ -297,6 +303,18 @@ func (p *parser) day() (day, bool, *Error) {
 	case "overmorgen":
 		p.i++
 		return day{date: today.add(2)}, true, nil
+	case "vanochtend", "vanmorgen":
+		p.i++
+		return day{date: today}, true, nil
+	case "vanmiddag", "vanavond", "tonight":
+		p.i++
+		return day{date: today, pm: true}, true, nil
+	case "morgenochtend", "morgenvroeg":
+		p.i++
+		return day{date: today.add(1)}, true, nil
+	case "morgenmiddag", "morgenavond":
+		p.i++
+		return day{date: today.add(1), pm: true}, true, nil
 	case "day":
 		if p.peek(1) == "after" && p.peek(2) == "tomorrow" {
 			p.i += 3
@@ -311,9 +329,9 @@ func (p *parser) day() (day, bool, *Error) {
 				return day{}, false, p.fail("which_day")
 			}
 			p.i += 3
-			monday := today.add(-((int(today.weekday()) + 6) % 7))
-			if !this {
-				monday = monday.add(7)
+			monday := nextMonday(today)
+			if this {
+				monday = monday.add(-7)
 			}
 			return day{date: monday.add((int(wd) + 6) % 7)}, true, nil
 		}
@@ -328,6 +346,10 @@ func (p *parser) day() (day, bool, *Error) {
 	}
 	if wd, ok := weekdayWord(w); ok {
 		p.i++
+		if n := p.peek(0); (n == "volgende" || n == "next") && p.peek(1) == "week" {
+			p.i += 2 // dinsdag volgende week
+			return day{date: nextMonday(today).add((int(wd) + 6) % 7)}, true, nil
+		}
 		start := p.i
 		if p.peek(0) == "," {
 			p.i++
@@ -352,6 +374,9 @@ func (p *parser) day() (day, bool, *Error) {
 	}
 	return day{date: d}, true, nil
 }
+
+// nextMonday is the Monday of next week: weeks start on Monday.
+func nextMonday(today date) date { return today.add(7 - (int(today.weekday())+6)%7) }
 
 // nextWeekday is the first wd on or after today+skip days.
 func nextWeekday(today date, wd time.Weekday, skip int) date {

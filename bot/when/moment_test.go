@@ -94,6 +94,14 @@ func TestMoment(t *testing.T) {
 		{"1 januari", at(2027, 1, 1, 0, 0), true},           // the first 1 January from today
 		{"30 november 8:00", at(2026, 11, 30, 8, 0), false}, // today, passed: a date is not rolled on
 		{"vandaag 24:00", at(2026, 12, 1, 0, 0), false},
+		{"vanavond 8 uur", at(2026, 11, 30, 20, 0), false},
+		{"vanmiddag half 4", at(2026, 11, 30, 15, 30), false},
+		{"morgenochtend 9:00", at(2026, 12, 1, 9, 0), false},
+		{"morgenavond 19:30", at(2026, 12, 1, 19, 30), false},
+		{"tonight 8pm", at(2026, 11, 30, 20, 0), false},
+		{"dinsdag volgende week 9:30", at(2026, 12, 8, 9, 30), false},
+		{"tuesday next week", at(2026, 12, 8, 0, 0), true},
+		{"deze week vrijdag", at(2026, 12, 4, 0, 0), true},
 		{"nu", now, false},
 		{"2026-12-03T14:30:00+01:00", at(2026, 12, 3, 14, 30), false},
 		{"  Morgen   10:00 ", at(2026, 12, 1, 10, 0), false},
