@@ -14,9 +14,10 @@ import (
 
 // Job kinds.
 const (
-	// jobRemind is a meeting's one reminder job, "meeting.remind:ID",
-	// due at the meeting's next reminder instant. When it runs it sends
-	// what is due and puts itself again for the instant after.
+	// jobRemind is a meeting's one job, "meeting.remind:ID", due at the
+	// meeting's next reminder instant or the end of its next occurrence.
+	// When it runs it sends the reminders due, moves the post on to the
+	// next date, and puts itself again for the instant after.
 	jobRemind = "meeting.remind"
 	// jobNotice tells who said yes or maybe that a meeting moved or is
 	// off, off the request path.
@@ -38,34 +39,39 @@ type remindPayload struct {
 
 func remindJobID(id string) string { return jobRemind + ":" + id }
 
-// nextReminder is the first reminder instant of m after after.
-func nextReminder(m *Meeting, after time.Time) (time.Time, bool) {
-	if m.Ended || len(m.Remind) == 0 {
+// nextWake is when m's job is next due after after: the first reminder
+// instant, or the end of an occurrence, whichever comes first. At the end
+// of an occurrence the post moves on to the next date.
+func nextWake(m *Meeting, after time.Time) (time.Time, bool) {
+	if m.Ended {
 		return time.Time{}, false
 	}
-	longest := slices.Max(m.Remind)
+	longest := slices.Max(append([]time.Duration{0}, m.Remind...))
 	var best time.Time
+	consider := func(at time.Time) {
+		if at.After(after) && (best.IsZero() || at.Before(best)) {
+			best = at
+		}
+	}
 	for _, o := range m.Occurrences(after, after.Add(horizon), 64) {
 		if !best.IsZero() && o.Start.Add(-longest).After(best) {
-			break // every later occurrence's reminders come after best
+			break // every later occurrence's instants come after best
 		}
 		for _, d := range m.Remind {
-			at := o.Start.Add(-d)
-			if at.After(after) && (best.IsZero() || at.Before(best)) {
-				best = at
-			}
+			consider(o.Start.Add(-d))
 		}
+		consider(o.End)
 	}
 	return best, !best.IsZero()
 }
 
-// scheduleReminders puts m's reminder job at its next reminder instant
-// after since, or removes it when there is none.
+// scheduleReminders puts m's job at its next wake after since (nextWake),
+// or removes it when there is none.
 func (f *Feature) scheduleReminders(ctx context.Context, m *Meeting, since time.Time) error {
 	if f.c.Jobs == nil {
 		return nil
 	}
-	at, ok := nextReminder(m, since)
+	at, ok := nextWake(m, since)
 	if !ok {
 		f.cancelReminders(ctx, m.ID)
 		return nil
@@ -130,6 +136,12 @@ func (f *Feature) remindJob(ctx context.Context, j schedule.Job) error {
 		}
 		if err := f.remind(ctx, m, o, offset, now.Sub(at) > lateAfter); err != nil {
 			return err
+		}
+	}
+	for _, o := range m.Occurrences(p.Since, now, 64) {
+		if !o.End.After(now) {
+			f.changed(ctx, m.ID) // an occurrence ended: the post shows the next
+			break
 		}
 	}
 	return f.scheduleReminders(ctx, m, now)

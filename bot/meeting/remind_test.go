@@ -238,3 +238,18 @@ func TestReminderOnceAcrossRetries(t *testing.T) {
 		t.Fatalf("%d reminder DMs and %d channel reminders, want 1 and 1", dms, posts)
 	}
 }
+
+// TestPostMovesOnToTheNextDate: when an occurrence ends the post shows
+// the next one, also for a meeting without reminders.
+func TestPostMovesOnToTheNextDate(t *testing.T) {
+	fx := setup(t)
+	fx.command(user("anna"), `"Werkgroep" elke donderdag 10:00 --duur=90m`)
+	if _, m := fx.post(t); !strings.Contains(text(m), "donderdag 15 januari 10:00–11:30") {
+		t.Fatalf("the post:\n%s", text(m))
+	}
+	fx.advanceTo(t, time.Date(2026, 1, 15, 10, 30, 0, 0, ams))
+	fx.advanceTo(t, time.Date(2026, 1, 15, 11, 30, 0, 0, ams))
+	if _, m := fx.post(t); !strings.Contains(text(m), "🗓 donderdag 22 januari 10:00–11:30") {
+		t.Fatalf("the post after the first meeting ended:\n%s", text(m))
+	}
+}
