@@ -273,6 +273,9 @@ func (p *parser) dayAndTime() (Result, *Error) {
 
 // at is a day at a time of day in the parser's location.
 func (p *parser) at(on date, c clock) Result {
+	if c.h == 24 { // the end of the day is the start of the next
+		on, c = on.add(1), clock{}
+	}
 	t, moved := wall(on.y, on.m, on.d, c.h, c.m, 0, 0, p.loc)
 	r := Result{At: t, Moved: moved}
 	if moved {

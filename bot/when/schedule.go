@@ -281,6 +281,11 @@ func (p *parser) schedule() (Plan, error) {
 				p.i = start
 				return Plan{}, p.fail("twice")
 			}
+			if c.h == 24 {
+				// "elke maandag 24:00" would be Tuesdays: say 0:00 and the day.
+				p.i = start
+				return Plan{}, p.fail("clock")
+			}
 			r.clk = &c
 			continue
 		}

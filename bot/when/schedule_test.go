@@ -132,6 +132,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"elke maandag 10:00 tot 1-11-2026", "until_before"},
 		{"elke maandag 10:00 11:00", "twice"},
 		{"elke maandag 25:00", "clock"},
+		{"elke maandag 24:00", "clock"},
 		{"elke maand op de 32e", "date"},
 		{"elke maandag 10:00 0 keer", "count"},
 		{"elke maandag om", ""},
