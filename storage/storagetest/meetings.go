@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -61,6 +62,7 @@ func fullMeeting(id string) *meeting.Meeting {
 	m := newMeeting(id, t0)
 	m.Ref = bot.Ref{Where: channelA, ID: "msg-1"}
 	m.RRule = "FREQ=MONTHLY;BYDAY=+3TH"
+	m.Asked = "02:30"
 	m.Place = "Utrecht, Jaarbeurs"
 	m.Link = "https://meet.example/maandoverleg"
 	m.Remind = []time.Duration{24 * time.Hour, time.Hour}
@@ -70,6 +72,7 @@ func fullMeeting(id string) *meeting.Meeting {
 		{ID: 1, Text: "Kennistafel najaar", By: "U1", ByName: "Anne", Added: t0.Add(time.Minute).In(cet)},
 		{ID: 3, Text: "Begroting", By: "U2", Added: t0.Add(2 * time.Minute)},
 	}
+	m.Points = 3
 	m.Cancelled = []time.Time{t0.AddDate(0, 2, 0).In(cet)}
 	m.Moves = []meeting.Move{{From: t0.AddDate(0, 1, 0), To: t0.AddDate(0, 1, 1).In(cet)}}
 	m.Ended = true
@@ -164,6 +167,14 @@ func meetingIDs(list []*meeting.Meeting) []string {
 
 func testMeetingCreateGet(t *testing.T, s meeting.Store) {
 	full := fullMeeting("m1")
+	// A field added to Meeting must be set in fullMeeting, so that this
+	// test sees it kept.
+	v := reflect.ValueOf(*full)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Errorf("fullMeeting leaves Meeting.%s unset; set it, so the stores are seen to keep it", v.Type().Field(i).Name)
+		}
+	}
 	mustCreateMeeting(t, s, full)
 	checkMeeting(t, "meeting with every field", mustGetMeeting(t, s, "m1"), fullMeeting("m1"))
 	plain := newMeeting("m2", t0.Add(time.Minute))
@@ -285,11 +296,8 @@ func testMeetingConcurrentUpdates(t *testing.T, s meeting.Store) {
 	for i := range adders {
 		wg.Go(func() {
 			_, err := s.Update(t.Context(), "m1", func(m *meeting.Meeting) error {
-				next := 1
-				for _, p := range m.Agenda {
-					next = max(next, p.ID+1)
-				}
-				m.Agenda = append(m.Agenda, meeting.Point{ID: next, Text: fmt.Sprintf("punt %d", i), By: fmt.Sprintf("U%d", i), Added: t0})
+				m.Points++
+				m.Agenda = append(m.Agenda, meeting.Point{ID: m.Points, Text: fmt.Sprintf("punt %d", i), By: fmt.Sprintf("U%d", i), Added: t0})
 				m.Sequence++
 				return nil
 			})
