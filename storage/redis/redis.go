@@ -24,14 +24,20 @@
 //	kring:poll:{ID}                              HASH    the poll, a field per part that changes alone
 //	kring:poll:{ID}:votes                        HASH    voter → ballot JSON
 //	kring:channel:{platform:team:channel}:polls  ZSET    poll ids by creation time (ms)
+//	kring:meeting:{ID}                           HASH    the meeting (see Meetings)
+//	kring:meeting:{ID}:rsvps                     HASH    user → RSVP JSON
+//	kring:meeting:{ID}:delivery:KEY              STRING  a click's delivery, with a TTL
+//	kring:channel:{platform:team:channel}:meetings ZSET  meeting ids by creation time (ms)
+//	kring:attending:{platform:user}              SET     meeting ids answered Yes or Maybe (and maybe more)
+//	kring:{feeds}:token, kring:{feeds}:of        HASH    calendar feed token → feed, feed → token
 //	kring:{jobs}:due                             ZSET    job ids by due time (µs)
 //	kring:{jobs}:job                             HASH    job id → job JSON
 //	kring:{jobs}:lease                           HASH    job id → "untilµs owner"
 //	kring:once:{KEY}                             STRING  with a TTL, for schedule.Store.Once
 //	kring:workspace:{platform:team:}             HASH    setting name → value
 //
-// Poll ids are kring's own (hex), so they hold no braces that would move
-// the hash tag.
+// Poll and meeting ids are kring's own (hex), so they hold no braces
+// that would move the hash tag.
 //
 // Every read-modify-write is a single command, a MULTI, or a Lua script;
 // none reads a value into Go, changes it and writes it back, which would
