@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kringbot/kring/adapters/reply"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -197,13 +199,18 @@ func (a *Adapter) serveAction(w http.ResponseWriter, r *http.Request) {
 		TriggerID: in.TriggerId,
 		Delivery:  delivery("act", userID, in.TriggerId),
 	}
-	reply, ok := a.runner.Answer(r.Context(), arrived, func(c context.Context) bot.Reply {
+	// A click is answered from this goroutine; only one that outlasts
+	// the deadline is acknowledged from another (see reply.Runner.Inline).
+	reply, ok := a.runner.Inline(r.Context(), arrived, func(c context.Context) bot.Reply {
 		return a.cfg.Handler.ServeAction(c, act)
-	}, func(c context.Context, reply bot.Reply) {
+	}, func() { reply.WriteEarly(w, "application/json", []byte("{}")) }, func(c context.Context, reply bot.Reply) {
 		a.sendEphemeral(c, where, userID, reply.Message)
 	})
+	if !ok {
+		return // acknowledged already
+	}
 	var resp actionResponse
-	if ok && reply.Message != nil {
+	if reply.Message != nil {
 		if hasButtons(*reply.Message) {
 			// An action's answer is text only; one with buttons is posted.
 			a.runner.Go(func(c context.Context) { a.sendEphemeral(c, where, userID, reply.Message) })
@@ -399,5 +406,10 @@ func (a *Adapter) badBody(w http.ResponseWriter, err error) {
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if r, ok := v.(actionResponse); ok && r == (actionResponse{}) {
+		// Most clicks are answered with nothing to show: no encoder for it.
+		_, _ = io.WriteString(w, "{}\n")
+		return
+	}
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
 }

@@ -126,6 +126,9 @@ func (c *counter) register(m *bot.Mux) {
 			c.forms = append(c.forms, *act)
 			c.mu.Unlock()
 			return bot.TextMessage("Bewaard: " + bot.Escape(act.Form.Get("naam"))), nil
+		case "tel.traag":
+			<-c.release
+			return bot.TextMessage("Eindelijk *klaar*"), nil
 		case "tel.dm":
 			_, err := c.poster.DM(ctx, act.Where, act.User.ID, *bot.TextMessage("Hallo *" + bot.Escape(act.User.Label()) + "*"))
 			return nil, err

@@ -3,6 +3,8 @@ package mattermost
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/kringbot/kring/bot/bottest"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -464,5 +466,53 @@ func TestUpdateKeepsPinAndDropsOldButtons(t *testing.T) {
 	p = h.mm.Post(id)
 	if p.Message != "Weg" || len(mattermosttest.Actions(p)) != 0 || !p.IsPinned {
 		t.Errorf("after replacing with text: %q, %d buttons, pinned %v", p.Message, len(mattermosttest.Actions(p)), p.IsPinned)
+	}
+}
+
+// TestSlowClickAnsweredAtTheDeadline: a click whose work outlasts the
+// deadline gets its whole answer then, over real HTTP, while the work goes
+// on; the connection is not kept for another request, and the work's
+// reply reaches the user as an ephemeral post when it comes.
+func TestSlowClickAnsweredAtTheDeadline(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AckWithin = 1 })
+	ref, err := h.feat.poster.Post(t.Context(), bot.Where{Platform: bot.Mattermost, Channel: testChannel}, h.feat.message())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ref.ID
+	ctx := h.ad.render.sign.context(map[string]string{keyAction: "tel.traag", keyValue: "k1"}, testChannel, id)
+	body, err := json.Marshal(model.PostActionIntegrationRequest{
+		UserId: anna, ChannelId: testChannel, PostId: id, TeamId: h.mm.TeamID, TriggerId: h.mm.IssueTrigger(anna), Context: ctx,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   string
+		close  bool
+		err    error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post(h.kring.URL+"/mattermost/actions", "application/json", bytes.NewReader(body))
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body) // returns only once the answer is whole
+		got <- answer{resp.StatusCode, string(b), resp.Close, err}
+	}()
+	// The action waits for release, which comes only after the answer.
+	a := bottest.Receive(t, got, "answer to the slow click")
+	if a.err != nil || a.status != http.StatusOK || a.body != "{}" || !a.close {
+		t.Fatalf("answer %d %q (connection closed: %v), %v; want a whole 200 {} that closes the connection", a.status, a.body, a.close, a.err)
+	}
+	close(h.feat.release)
+	h.close()
+	eph := h.mm.Ephemerals()
+	if len(eph) != 1 || eph[0].UserID != anna || eph[0].Post.Message != "Eindelijk **klaar**" {
+		t.Fatalf("late replies = %+v", eph)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // Keys of a signed button context or dialog state. Short, because
@@ -63,10 +65,27 @@ func (s signer) mac(purpose string, fields map[string]string) []byte {
 	if err != nil {
 		panic(err) // a map of strings always marshals
 	}
-	h := hmac.New(sha256.New, s.key)
+	pool := s.pool()
+	h := pool.Get().(hash.Hash)
+	defer pool.Put(h)
+	h.Reset()
 	h.Write([]byte("kring/mattermost/" + purpose + "\x00"))
 	h.Write(data)
 	return h.Sum(nil)
+}
+
+// macPools holds a pool of HMAC hashers per key: every click is checked
+// with one, and a hasher that is reset keeps its key's padded state
+// instead of hashing the key anew.
+var macPools sync.Map // string(key) → *sync.Pool of hash.Hash
+
+func (s signer) pool() *sync.Pool {
+	if p, ok := macPools.Load(string(s.key)); ok {
+		return p.(*sync.Pool)
+	}
+	key := s.key
+	p, _ := macPools.LoadOrStore(string(key), &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+	return p.(*sync.Pool)
 }
 
 // context returns a button's integration context for a post in channel

@@ -103,6 +103,57 @@ func (r *Runner) Answer(reqCtx context.Context, arrived time.Time, serve func(co
 	return <-done, true // serve answered as the deadline came
 }
 
+// Inline is Answer for the busiest requests, a click on a poll: serve runs
+// in the caller's goroutine, so a request that is answered in time, as
+// nearly all are, costs no goroutine, no hand-over between two and no
+// stack grown anew. When serve has not returned by Within after arrived,
+// or reqCtx ends first, ack acknowledges the request empty, once, from a
+// timer's goroutine, while serve goes on; when serve returns, late gets
+// its reply and Inline reports false. After false the caller writes
+// nothing: ack has answered. ack has returned before Inline does, so it
+// may use the request's ResponseWriter.
+func (r *Runner) Inline(reqCtx context.Context, arrived time.Time, serve func(context.Context) bot.Reply, ack func(), late func(context.Context, bot.Reply)) (bot.Reply, bool) {
+	r.wg.Add(1)
+	defer r.wg.Done()
+	const (
+		waiting = iota
+		inTime
+		gaveUp
+	)
+	var (
+		mu    sync.Mutex // held while ack runs, so Inline returns after it
+		state = waiting
+	)
+	giveUp := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if state == waiting {
+			state = gaveUp
+			ack()
+		}
+	}
+	deadline := time.AfterFunc(time.Until(arrived.Add(r.within)), giveUp)
+	stopHangUp := context.AfterFunc(reqCtx, giveUp)
+	ctx, cancel := context.WithTimeout(r.ctx, r.work)
+	reply := serve(ctx)
+	cancel()
+	deadline.Stop()
+	stopHangUp()
+	mu.Lock()
+	answered := state == waiting
+	if answered {
+		state = inTime
+	}
+	mu.Unlock()
+	if answered {
+		return reply, true
+	}
+	ctx, cancel = context.WithTimeout(r.ctx, r.work)
+	defer cancel()
+	late(ctx, reply)
+	return bot.Reply{}, false
+}
+
 // Serve runs serve in the caller's goroutine with the work's context, for
 // a request the platform waits longer for (a dialog whose refusal must be
 // in its answer). Close waits for it.

@@ -170,3 +170,82 @@ func TestServe(t *testing.T) {
 		r.Close(t.Context())
 	})
 }
+
+// TestInlineInTime: Inline answers with serve's reply, run in the
+// caller's goroutine; ack and late are not called.
+func TestInlineInTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := New(2500*time.Millisecond, 0)
+		start := time.Now()
+		got, inTime := r.Inline(t.Context(), start, func(ctx context.Context) bot.Reply {
+			time.Sleep(time.Second)
+			return bot.Reply{Message: bot.TextMessage("klaar")}
+		}, func() { t.Error("ack called for an answer in time") },
+			func(context.Context, bot.Reply) { t.Error("late called for an answer in time") })
+		if !inTime || text(got) != "klaar" || time.Since(start) != time.Second {
+			t.Errorf("Inline = %q, %v after %v; want the reply, in time, after 1s", text(got), inTime, time.Since(start))
+		}
+		if err := r.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestInlineLate: work that outlasts the window is acknowledged exactly
+// when the window ends, while it goes on; its reply then goes to late and
+// Inline reports false, after ack has returned.
+func TestInlineLate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := New(2500*time.Millisecond, 0)
+		arrived := time.Now()
+		time.Sleep(500 * time.Millisecond)
+		var ackedAt time.Duration
+		acks, lates := 0, ""
+		got, inTime := r.Inline(t.Context(), arrived, func(ctx context.Context) bot.Reply {
+			time.Sleep(4 * time.Second)
+			return bot.Reply{Message: bot.TextMessage("eindelijk")}
+		}, func() {
+			acks++
+			ackedAt = time.Since(arrived)
+		}, func(ctx context.Context, rep bot.Reply) { lates = text(rep) })
+		if inTime || got.Message != nil {
+			t.Errorf("Inline = %q, %v; want nothing, not in time", text(got), inTime)
+		}
+		if acks != 1 || ackedAt != 2500*time.Millisecond {
+			t.Errorf("ack called %d times, at %v; want once, at 2.5s", acks, ackedAt)
+		}
+		if lates != "eindelijk" || time.Since(arrived) != 4500*time.Millisecond {
+			t.Errorf("late got %q at %v; want the reply at 4.5s", lates, time.Since(arrived))
+		}
+		if err := r.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestInlineHangUp: when the platform hangs up before the window ends, the
+// request is acknowledged at once and the reply goes to late.
+func TestInlineHangUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := New(2500*time.Millisecond, 0)
+		reqCtx, hangUp := context.WithCancel(t.Context())
+		start := time.Now()
+		var ackedAt time.Duration = -1
+		lates := ""
+		_, inTime := r.Inline(reqCtx, start, func(ctx context.Context) bot.Reply {
+			time.Sleep(100 * time.Millisecond)
+			hangUp()
+			time.Sleep(100 * time.Millisecond)
+			if ctx.Err() != nil {
+				t.Error("the work's context ended with the request's")
+			}
+			return bot.Reply{Message: bot.TextMessage("toch")}
+		}, func() { ackedAt = time.Since(start) }, func(ctx context.Context, rep bot.Reply) { lates = text(rep) })
+		if inTime || ackedAt != 100*time.Millisecond || lates != "toch" {
+			t.Errorf("Inline in time %v, acked at %v, late %q; want not in time, acked at 100ms, late \"toch\"", inTime, ackedAt, lates)
+		}
+		if err := r.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -177,9 +177,26 @@ func serve(a *Adapter, r *http.Request) (*httptest.ResponseRecorder, time.Durati
 	h := http.NewServeMux()
 	a.Mount(h)
 	start := time.Now()
-	rec := httptest.NewRecorder()
+	rec := &flushTimer{ResponseRecorder: httptest.NewRecorder()}
 	h.ServeHTTP(rec, r)
-	return rec, time.Since(start)
+	if !rec.flushed.IsZero() {
+		return rec.ResponseRecorder, rec.flushed.Sub(start)
+	}
+	return rec.ResponseRecorder, time.Since(start)
+}
+
+// flushTimer notes when a response was first flushed: a click whose work
+// outlasts the deadline is answered then, while its handler goes on.
+type flushTimer struct {
+	*httptest.ResponseRecorder
+	flushed time.Time
+}
+
+func (f *flushTimer) Flush() {
+	if f.flushed.IsZero() {
+		f.flushed = time.Now()
+	}
+	f.ResponseRecorder.Flush()
 }
 
 const tryAgain = "Probeer het zo opnieuw"

@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"errors"
+	"github.com/kringbot/kring/adapters/reply"
 	"io"
 	"net/http"
 	"net/url"
@@ -94,11 +95,15 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no payload", http.StatusBadRequest)
 		return
 	}
-	ack, err := a.interaction(r.Context(), []byte(payload), "sig:"+r.Header.Get("X-Slack-Signature"))
+	early := func() { reply.WriteEarly(w, "", nil) }
+	ack, err := a.interaction(r.Context(), []byte(payload), "sig:"+r.Header.Get("X-Slack-Signature"), early)
 	a.writeAck(w, ack, err)
 }
 
 func (a *Adapter) writeAck(w http.ResponseWriter, ack any, err error) {
+	if _, ok := ack.(ackedEarly); ok {
+		return
+	}
 	if err != nil {
 		a.log.Warn("malformed Slack request", "err", err)
 		http.Error(w, "malformed Slack payload", http.StatusBadRequest)

@@ -159,16 +159,23 @@ func (a *Adapter) tell(ctx context.Context, where bot.Where, user, responseURL s
 	}
 }
 
+// ackedEarly is the acknowledgement of a request that was acknowledged
+// already, by the early function its handler was given: nothing more is
+// sent for it.
+type ackedEarly struct{}
+
 // interaction handles a block action or view submission payload and
-// returns the acknowledgement.
-func (a *Adapter) interaction(reqCtx context.Context, payload []byte, fallbackKey string) (any, error) {
+// returns the acknowledgement. A click whose work outlasts Slack's three
+// seconds is acknowledged empty by early, from another goroutine, while
+// interaction goes on; it then returns ackedEarly{}.
+func (a *Adapter) interaction(reqCtx context.Context, payload []byte, fallbackKey string, early func()) (any, error) {
 	var in interaction
 	if err := json.Unmarshal(payload, &in); err != nil {
 		return nil, errors.Join(errMalformed, err)
 	}
 	switch in.Type {
 	case slack.InteractionTypeBlockActions:
-		return a.blockActions(reqCtx, &in, fallbackKey)
+		return a.blockActions(reqCtx, &in, fallbackKey, early)
 	case slack.InteractionTypeViewSubmission:
 		return a.viewSubmission(reqCtx, &in, fallbackKey)
 	case "":
@@ -177,7 +184,7 @@ func (a *Adapter) interaction(reqCtx context.Context, payload []byte, fallbackKe
 	return nil, nil // view_closed, shortcuts: kring registers none
 }
 
-func (a *Adapter) blockActions(reqCtx context.Context, in *interaction, fallbackKey string) (any, error) {
+func (a *Adapter) blockActions(reqCtx context.Context, in *interaction, fallbackKey string, early func()) (any, error) {
 	arrived := time.Now()
 	if len(in.Actions) == 0 || in.User.ID == "" {
 		return nil, errMalformed
@@ -214,7 +221,9 @@ func (a *Adapter) blockActions(reqCtx context.Context, in *interaction, fallback
 		}
 	}
 	responseURL := in.ResponseURL
-	r, inTime := a.runner.Answer(reqCtx, arrived, func(ctx context.Context) bot.Reply {
+	// A click is served in this goroutine; only one that outlasts the
+	// deadline is acknowledged from another (see reply.Runner.Inline).
+	r, inTime := a.runner.Inline(reqCtx, arrived, func(ctx context.Context) bot.Reply {
 		var last bot.Reply
 		for _, act := range acts {
 			if r := a.cfg.Mux.ServeAction(ctx, act); r.Message != nil {
@@ -222,14 +231,17 @@ func (a *Adapter) blockActions(reqCtx context.Context, in *interaction, fallback
 			}
 		}
 		return last
-	}, func(ctx context.Context, r bot.Reply) {
+	}, early, func(ctx context.Context, r bot.Reply) {
 		if r.Message != nil {
 			a.tell(ctx, where, user.ID, responseURL, *r.Message)
 		}
 	})
+	if !inTime {
+		return ackedEarly{}, nil
+	}
 	// Slack ignores a body in answer to a click; the reply goes through
 	// the response_url, after the acknowledgement.
-	if inTime && r.Message != nil {
+	if r.Message != nil {
 		m := *r.Message
 		a.runner.Go(func(ctx context.Context) { a.tell(ctx, where, user.ID, responseURL, m) })
 	}

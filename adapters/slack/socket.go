@@ -108,9 +108,12 @@ func (a *Adapter) socketRequest(ctx context.Context, sm *socketmode.Client, evt 
 	case slack.InteractionCallback:
 		// slack-go decoded the payload into its full type already; kring
 		// reads its own few fields from the raw JSON, as over HTTP.
-		ack, err = a.interaction(ctx, req.Payload, key)
+		ack, err = a.interaction(ctx, req.Payload, key, func() { a.socketAck(ctx, sm, req.EnvelopeID, nil) })
 	default:
 		err = errMalformed
+	}
+	if _, ok := ack.(ackedEarly); ok {
+		return
 	}
 	if err != nil {
 		a.log.Warn("malformed Socket Mode request", "envelope", req.EnvelopeID, "err", err)

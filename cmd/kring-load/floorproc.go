@@ -52,27 +52,27 @@ func runFloorProcess(ctx context.Context) error {
 }
 
 // startFloorProcess starts this program again as a floor for platform and
-// returns the floor's URL and how to stop it.
-func startFloorProcess(ctx context.Context, f *floor, platform, secret string) (string, func(), error) {
+// returns the floor's URL, its process id and how to stop it.
+func startFloorProcess(ctx context.Context, f *floor, platform, secret string) (string, int, func(), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", nil, fmt.Errorf("find this program to start the floor: %w", err)
+		return "", 0, nil, fmt.Errorf("find this program to start the floor: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, self)
 	cmd.Env = append(os.Environ(), envFloor+"="+platform, envFloorSecret+"="+secret,
 		envFloorRedis+"="+f.url, envFloorKey+"="+f.key)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = os.Stderr
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start the floor: %w", err)
+		return "", 0, nil, fmt.Errorf("start the floor: %w", err)
 	}
 	stop := func() {
 		stdin.Close()
@@ -88,7 +88,7 @@ func startFloorProcess(ctx context.Context, f *floor, platform, secret string) (
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		stop()
-		return "", nil, fmt.Errorf("the floor did not start: %w", err)
+		return "", 0, nil, fmt.Errorf("the floor did not start: %w", err)
 	}
-	return strings.TrimSpace(line), stop, nil
+	return strings.TrimSpace(line), cmd.Process.Pid, stop, nil
 }

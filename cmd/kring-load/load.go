@@ -66,14 +66,15 @@ var labels = []string{"appel", "peer", "kers", "druif", "meloen", "banaan", "cit
 	"perzik", "abrikoos", "vijg", "dadel", "limoen", "bes", "braam", "framboos", "aardbei", "ananas"}
 
 // startFloor starts the floor, in a process of its own unless --floor
-// inline says otherwise, and returns its URL and how to stop it.
-func (l *load) startFloor(ctx context.Context, p platform, fl *floor) (string, func(), error) {
+// inline says otherwise, and returns its URL, its process id (0 when it
+// runs in this process) and how to stop it.
+func (l *load) startFloor(ctx context.Context, p platform, fl *floor) (string, int, func(), error) {
 	if l.cfg.Floor == "inline" {
 		srv, err := serve("127.0.0.1:0", p.FloorHandler(fl))
 		if err != nil {
-			return "", nil, err
+			return "", 0, nil, err
 		}
-		return srv.URL, srv.Close, nil
+		return srv.URL, 0, srv.Close, nil
 	}
 	return startFloorProcess(ctx, fl, l.cfg.Platform, p.FloorSecret())
 }
@@ -166,10 +167,16 @@ func (l *load) run(ctx context.Context) (rep *Report, err error) {
 	}
 	l.progress("poll posted; %d clicks to kring, %d at a time", cfg.N, cfg.C)
 
+	kpid := 0
+	if k != nil {
+		kpid = k.cmd.Process.Pid
+	}
+	kcpu := startCPU(ctx, kpid, fl)
 	kb := burst(ctx, newClient(cfg.C), cfg.N, cfg.C, p.KringClick(kringURL), p.AckOK)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	kcpu.stop(ctx)
 	want := make([]int, cfg.Options)
 	for i, ok := range kb.Acked {
 		if ok {
@@ -177,6 +184,7 @@ func (l *load) run(ctx context.Context) (rep *Report, err error) {
 		}
 	}
 	rep.Kring = sideOf("kring", kb)
+	rep.Kring.CPU = kcpu
 	finalErr := waitUntil(ctx, cfg.FinalWait, p.Wait, func() bool {
 		m, ok := p.Message()
 		return ok && showsCounts(m, opts, want)
@@ -186,16 +194,19 @@ func (l *load) run(ctx context.Context) (rep *Report, err error) {
 	}
 	l.progress("kring: %.0f clicks/s; %d clicks to the floor", rep.Kring.Throughput(), cfg.N)
 
-	floorURL, stopFloor, err := l.startFloor(ctx, p, fl)
+	floorURL, fpid, stopFloor, err := l.startFloor(ctx, p, fl)
 	if err != nil {
 		return nil, fmt.Errorf("floor: %w", err)
 	}
+	fcpu := startCPU(ctx, fpid, fl)
 	fb := burst(ctx, newClient(cfg.C), cfg.N, cfg.C, p.FloorClick(floorURL), p.AckOK)
+	fcpu.stop(ctx)
 	stopFloor()
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	rep.Floor = sideOf("floor", fb)
+	rep.Floor.CPU = fcpu
 	stored, err := fl.ballots(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the floor's votes: %w", err)

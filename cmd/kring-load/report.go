@@ -40,6 +40,7 @@ type Side struct {
 	FinalOK             bool
 	FinalAfter          time.Duration // from the last answer until the message showed the final count
 	FinalNote           string
+	CPU                 *cpuUse // nil: not measured
 }
 
 func sideOf(name string, b burstResult) Side {
@@ -198,6 +199,16 @@ func (r *Report) Print(w io.Writer) {
 	row("ack p50", ms(k.P50), ms(f.P50), "")
 	row("ack p99", ms(k.P99), ms(f.P99), ratio(k.P99.Seconds(), f.P99.Seconds()))
 	row("ack max", ms(k.Max), ms(f.Max), "")
+	if k.CPU != nil && f.CPU != nil {
+		kp, fp := perClick(k.CPU.process, k.CPU.processKnown, k.Acked), perClick(f.CPU.process, f.CPU.processKnown, f.Acked)
+		if kp != "" || fp != "" {
+			row("CPU per click, process (µs)", kp, fp, "")
+		}
+		kr, fr := perClick(k.CPU.redis, k.CPU.redisKnown, k.Acked), perClick(f.CPU.redis, f.CPU.redisKnown, f.Acked)
+		if kr != "" || fr != "" {
+			row("CPU per click, Redis (µs)", kr, fr, "")
+		}
+	}
 	row("acks over 200 ms", strconv.Itoa(k.Over200ms), strconv.Itoa(f.Over200ms), "")
 	row("errors", strconv.Itoa(k.Errors), strconv.Itoa(f.Errors), "")
 	row("votes lost", strconv.Itoa(k.Lost), strconv.Itoa(f.Lost), "")
