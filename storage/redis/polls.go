@@ -71,6 +71,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], unpack(ARGV))
 redis.call('HSET', KEYS[3], 'voters', 0)
+redis.call('HSET', KEYS[1], 'tallied', '1')
 return 1
 `)
 

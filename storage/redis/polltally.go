@@ -60,16 +60,24 @@ end
 // ("" for none), delivery ttl in ms, poll.NamesKept, the clicked message
 // as JSON ("" for none).
 var clickScript = goredis.NewScript(pollTallyLua + `
-local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref')
+local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref', 'tallied')
 if not f[2] then return {'not_found'} end
 local home, platform, channel = f[4] or '', ARGV[1], ARGV[2]
 if string.sub(home, 1, #platform + 1) ~= platform .. ':' or string.sub(home, -(#channel + 1)) ~= ':' .. channel then
   return {'not_found'}
 end
-if ARGV[7] ~= '' and redis.call('EXISTS', KEYS[4]) == 1 then return {'repeated'} end
-if f[1] == '1' then return {'closed'} end
+-- The delivery is recorded first, in the step that tells whether it was
+-- seen before; a click that is refused below forgets it again, so that a
+-- retry of a refused click is answered as the click was.
+local delivery = ARGV[7] ~= ''
+if delivery and not redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[8]) then return {'repeated'} end
+local function refuse(...)
+  if delivery then redis.call('DEL', KEYS[4]) end
+  return {...}
+end
+if f[1] == '1' then return refuse('closed') end
 local option = tonumber(ARGV[6])
-if option < 0 or option >= tonumber(f[2]) then return {'no_option'} end
+if option < 0 or option >= tonumber(f[2]) then return refuse('no_option') end
 local anonymous, hidden = f[5] == '1', f[6] == '1'
 if not f[5] then
   -- stored before the flags had fields of their own
@@ -98,10 +106,14 @@ elseif #current < max then
 elseif max == 1 then
   after = {option}
 else
-  return {'limit', max}
+  return refuse('limit', max)
 end
 local kept = tonumber(ARGV[9])
-buildTally(KEYS[2], KEYS[3], kept)
+if f[8] ~= '1' then
+  -- a poll from before tallies, or from before this mark: once
+  buildTally(KEYS[2], KEYS[3], kept)
+  redis.call('HSET', KEYS[1], 'tallied', '1')
+end
 if #after == 0 then
   redis.call('HDEL', KEYS[2], voter)
 else
@@ -146,7 +158,6 @@ for _, o in ipairs(after) do
 end
 if #current == 0 and #after > 0 then redis.call('HINCRBY', KEYS[3], 'voters', 1) end
 if #current > 0 and #after == 0 then redis.call('HINCRBY', KEYS[3], 'voters', -1) end
-if ARGV[7] ~= '' then redis.call('SET', KEYS[4], '1', 'PX', ARGV[8]) end
 if (f[7] == false or f[7] == '') and ARGV[10] ~= '' then
   -- posted, but its message id was never recorded (the store failed right
   -- after posting): the click tells where it is

@@ -29,7 +29,7 @@ func TestTallyBuiltForOlderPolls(t *testing.T) {
 	if err := s.c.Del(ctx, s.tallyKey("old")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.c.HDel(ctx, s.pollKey("old"), "anonymous", "hidden").Err(); err != nil {
+	if err := s.c.HDel(ctx, s.pollKey("old"), "anonymous", "hidden", "tallied").Err(); err != nil {
 		t.Fatal(err)
 	}
 	_, tl, err := s.Polls().Tally(ctx, "old")
@@ -41,6 +41,9 @@ func TestTallyBuiltForOlderPolls(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.c.Del(ctx, s.tallyKey("old")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.HDel(ctx, s.pollKey("old"), "tallied").Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, ballots, err := s.Polls().Get(ctx, "old"); err != nil || len(ballots) != 4 {
