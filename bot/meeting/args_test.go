@@ -178,3 +178,59 @@ func FuzzDescribeRule(f *testing.F) {
 		}
 	})
 }
+
+// TestHelpExamplesWork: every time the help, the errors and the README
+// give as an example is read, with the rule said back in words.
+func TestHelpExamplesWork(t *testing.T) {
+	for _, ex := range []struct{ when, rule string }{
+		{"morgen 10:00", ""}, {"3 december 14:30", ""}, {"vrijdag 17u", ""},
+		{"tomorrow 10:00", ""}, {"friday 5pm", ""}, {"3 December 14:30", ""},
+		{"elke derde donderdag 10:00", "elke derde donderdag van de maand"},
+		{"elke 2 weken op dinsdag 9:30", "om de week op dinsdag"},
+		{"elke werkdag 9:00", "elke werkdag"},
+		{"elke maand op de laatste vrijdag 15:00", "elke laatste vrijdag van de maand"},
+		{"elke maandag en woensdag 8:45", "elke maandag en woensdag"},
+		{"elke tweede dinsdag 14:00", "elke tweede dinsdag van de maand"},
+		{"elke maandag 9:00 tot 1 juli", "elke maandag, tot en met 1 juli 2026"},
+		{"elke maandag 9:00 5 keer", "elke maandag, 5 keer"},
+		{"every third thursday 10:00", "elke derde donderdag van de maand"},
+		{"every other week on tuesday 9:30", "om de week op dinsdag"},
+		{"every weekday 9:00", "elke werkdag"},
+		{"every month on the last friday 15:00", "elke laatste vrijdag van de maand"},
+		{"every second tuesday 14:00", "elke tweede dinsdag van de maand"},
+		{"every first monday 13:00", "elke eerste maandag van de maand"},
+		{"every monday 9:00 until July 1", "elke maandag, tot en met 1 juli 2026"},
+		{"every monday 9:00 5 times", "elke maandag, 5 keer"},
+	} {
+		sp, err := parseCreate(words(t, `"Overleg" `+ex.when), now, amsterdam)
+		if err != nil {
+			t.Errorf("%s: %v", ex.when, err)
+			continue
+		}
+		m := &Meeting{Zone: "Europe/Amsterdam", Start: sp.Plan.Start, RRule: sp.Plan.RRule}
+		if got := describeRule(bot.T("nl"), m, amsterdam); got != ex.rule {
+			t.Errorf("%s (%s): said as %q, want %q", ex.when, sp.Plan.RRule, got, ex.rule)
+		}
+	}
+}
+
+// TestSkippedTimeIsSaid: a meeting at a time the clocks skip starts an
+// hour later that day, the reply says so, and the later occurrences keep
+// the time asked for.
+func TestSkippedTimeIsSaid(t *testing.T) {
+	sp, err := parseCreate(words(t, `"Nachtdienst" elke zondag 2:30`), time.Date(2026, 3, 27, 12, 0, 0, 0, amsterdam), amsterdam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sp.Plan.Moved || sp.Plan.Start.In(amsterdam).Format("2006-01-02 15:04") != "2026-03-29 03:30" {
+		t.Fatalf("plan: %+v", sp.Plan)
+	}
+	m := &Meeting{Zone: "Europe/Amsterdam", Start: sp.Plan.Start, RRule: sp.Plan.RRule, Asked: asked(sp.Plan), Duration: time.Hour}
+	var got []string
+	for _, o := range m.Occurrences(sp.Plan.Start.Add(-time.Minute), sp.Plan.Start.Add(15*24*time.Hour), 10) {
+		got = append(got, o.Start.In(amsterdam).Format("01-02 15:04"))
+	}
+	if strings.Join(got, " ") != "03-29 03:30 04-05 02:30 04-12 02:30" {
+		t.Fatalf("occurrences: %v", got)
+	}
+}

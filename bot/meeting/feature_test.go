@@ -204,3 +204,25 @@ func TestCreatePostAndRSVP(t *testing.T) {
 	}
 	t.Log(list)
 }
+
+func TestSkippedTimeReply(t *testing.T) {
+	fx := setupAt(t, time.Date(2026, 3, 27, 12, 0, 0, 0, ams))
+	if r := fx.command(user("anna"), `"Nachtdienst" elke zondag 2:30`); !strings.Contains(r, "die dag gaat de klok vooruit") || !strings.Contains(r, "om 03:30") {
+		t.Errorf("reply: %s", r)
+	}
+	if _, m := fx.post(t); !strings.Contains(text(m), "zondag 29 maart 03:30–04:30") || !strings.Contains(text(m), "zo 5 apr 02:30") {
+		t.Errorf("post:\n%s", text(m))
+	}
+}
+
+// TestOrganiserElsewhereNamesZone: a meeting planned by someone whose
+// zone is not the workspace's says on its post which zone its times are in.
+func TestOrganiserElsewhereNamesZone(t *testing.T) {
+	fx := setup(t)
+	u := user("anna")
+	u.TZ = "Europe/London"
+	fx.command(u, `"Kennistafel" morgen 9:00`)
+	if _, m := fx.post(t); !strings.Contains(text(m), "woensdag 14 januari 09:00–10:00") || !strings.Contains(text(m), "tijden in Europe/London") {
+		t.Errorf("post:\n%s", text(m))
+	}
+}

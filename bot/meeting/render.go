@@ -55,8 +55,11 @@ func (v view) occurrence(m *Meeting, o Occurrence) string {
 // short writes a moment briefly: "do 19 feb 10:00".
 func (v view) short(t time.Time) string { return v.tr.FormatTime(t, v.now, v.loc) }
 
-// message renders the meeting's post.
+// message renders the meeting's post. Everyone reads the same post, so
+// its times are in the meeting's zone, named when it is not the
+// workspace's.
 func (v view) message(m *Meeting, rsvps []RSVP) bot.Message {
+	v.loc = m.Location(v.ws)
 	tr := v.tr
 	title := bot.Escape(m.Title)
 	coming := m.Coming(v.now, datesShown)
@@ -137,7 +140,7 @@ func (v view) facts(m *Meeting, coming []Occurrence) []string {
 	if m.Link != "" {
 		lines = append(lines, tr.S("meeting.link_line", "Link", link(m.Link)))
 	}
-	if v.loc == v.ws && m.Zone != "" && m.Zone != v.ws.String() {
+	if m.Zone != "" && m.Zone != v.ws.String() {
 		lines = append(lines, tr.S("meeting.zone_line", "Zone", bot.Escape(m.Zone)))
 	}
 	return lines
@@ -334,10 +337,14 @@ func (v view) reminder(m *Meeting, o Occurrence, rsvps []RSVP, user string, late
 
 // channelReminder is the reminder posted in the channel (--kanaal).
 func (v view) channelReminder(m *Meeting, o Occurrence, late bool) bot.Message {
+	v.loc = m.Location(v.ws)
 	tr := v.tr
 	head := tr.S("meeting.reminder.header", "Title", bot.Escape(m.Title))
 	lines := []string{tr.S("meeting.when_line", "When", v.occurrence(m, o)) + " " + tr.S("meeting.reminder.in", "In", spanText(tr, o.Start.Sub(v.now)))}
 	lines = append(lines, v.whereAt(m)...)
+	if m.Zone != "" && m.Zone != v.ws.String() {
+		lines = append(lines, tr.S("meeting.zone_line", "Zone", bot.Escape(m.Zone)))
+	}
 	blocks := []bot.Block{bot.Header{Text: head}, bot.Section{Text: strings.Join(lines, "\n")}}
 	if late {
 		blocks = append(blocks, bot.Context{Text: tr.S("meeting.reminder.late")})
