@@ -190,6 +190,7 @@ func TestHelpExamplesWork(t *testing.T) {
 		{"elke werkdag 9:00", "elke werkdag"},
 		{"elke maand op de laatste vrijdag 15:00", "elke laatste vrijdag van de maand"},
 		{"elke maandag en woensdag 8:45", "elke maandag en woensdag"},
+		{"every monday and wednesday 8:45", "elke maandag en woensdag"},
 		{"elke tweede dinsdag 14:00", "elke tweede dinsdag van de maand"},
 		{"elke maandag 9:00 tot 1 juli", "elke maandag, tot en met 1 juli 2026"},
 		{"elke maandag 9:00 5 keer", "elke maandag, 5 keer"},
