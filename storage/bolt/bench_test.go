@@ -18,3 +18,9 @@ func BenchmarkVoteParallel(b *testing.B) { storagetest.BenchmarkVoteParallel(b, 
 func BenchmarkTally(b *testing.B) {
 	storagetest.BenchmarkTally(b, func(b *testing.B) poll.Store { return open(b).Polls() }, 100, 10_000, 100_000)
 }
+
+// BenchmarkRSVP is one person at a time answering a meeting.
+func BenchmarkRSVP(b *testing.B) { storagetest.BenchmarkRSVP(b, open(b).Meetings()) }
+
+// BenchmarkRSVPParallel is many people at once: clicks share batches.
+func BenchmarkRSVPParallel(b *testing.B) { storagetest.BenchmarkRSVPParallel(b, open(b).Meetings()) }

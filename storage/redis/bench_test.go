@@ -65,3 +65,17 @@ func BenchmarkTally(b *testing.B) {
 	requireRedis(b)
 	storagetest.BenchmarkTally(b, func(b *testing.B) poll.Store { return newStore(b).Polls() }, 100, 10_000, 100_000)
 }
+
+// BenchmarkRSVP is one person at a time answering a meeting: a Yes or
+// Maybe costs two round trips (the attending set, then the script), a No
+// one.
+func BenchmarkRSVP(b *testing.B) {
+	requireRedis(b)
+	storagetest.BenchmarkRSVP(b, newStore(b).Meetings())
+}
+
+// BenchmarkRSVPParallel is many people at once, overlapping round trips.
+func BenchmarkRSVPParallel(b *testing.B) {
+	requireRedis(b)
+	storagetest.BenchmarkRSVPParallel(b, newStore(b).Meetings())
+}
