@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/teambition/rrule-go"
 )
 
 // The clocks go forward on 28 March 2027 in Amsterdam (02:00 → 03:00) and
@@ -166,5 +168,34 @@ func TestThirdThursdayFourteenMonths(t *testing.T) {
 	}
 	if !slices.Equal(utc, want) {
 		t.Errorf("in UTC: %v\nwant %v", utc, want)
+	}
+}
+
+// An iCalendar reader expands DTSTART;TZID=… with the RRULE in the zone
+// itself; away from the hour the clocks skip it finds the same moments as
+// Occurrences.
+func TestOccurrencesMatchRRuleInZone(t *testing.T) {
+	for _, loc := range []*time.Location{ams, newYork} {
+		from := time.Date(2026, 11, 30, 9, 0, 0, 0, loc)
+		for _, in := range []string{
+			"elke derde donderdag 10:00", "elke 2 weken op dinsdag 09:30", "elke werkdag 9:00 tot 1 juli",
+			"every first monday 13:00 20 times", "elke laatste dag van de maand 17:00",
+		} {
+			p, err := Schedule(in, from, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := rrule.StrToRRule(p.RRule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.DTStart(p.Start)
+			to := from.AddDate(0, 14, 0)
+			want := r.Between(from, to, true)
+			got := p.Occurrences(from, to, 0)
+			if len(want) == 0 || !slices.EqualFunc(got, want, time.Time.Equal) {
+				t.Errorf("%s in %s: %d occurrences, rrule-go finds %d\n%v\n%v", in, loc, len(got), len(want), got, want)
+			}
+		}
 	}
 }
