@@ -30,7 +30,20 @@
 // without a time gives Result.DayOnly, with At at the start of that day;
 // a feature decides what a day alone means (a poll closes at its end).
 // Dates are day first: 3-12-2026 is 3 December; a slash is refused, since
-// 3/12 reads the other way round in American English.
+// 3/12 reads the other way round in American English. "vanavond 8 uur" and
+// "morgenmiddag 3 uur" are after noon; "half 3" is 2:30, as in Dutch.
+//
+// # Repeating schedules
+//
+// A schedule says "elke", "elk", "iedere", "every", "om de" or an adverb
+// ("wekelijks", "monthly"), then in any order: an interval ("elke 2 weken",
+// "every other week", "om de week" is every other week), weekdays with or
+// without an ordinal ("derde donderdag", "maandag en woensdag",
+// "werkdagen"), a day of the month ("op de 15e", "laatste dag"), a date
+// each year ("elk jaar op 3 december"), a time, and an end: "tot 1 juli" /
+// "until July 1" (that day included) or "5 keer" / "5 times", and a start:
+// "vanaf 1 februari". The first occurrence is the first from now; an
+// interval counts from there.
 //
 // # Daylight saving
 //
