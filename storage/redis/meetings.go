@@ -443,7 +443,8 @@ func (ms *Meetings) click(ctx context.Context, c meeting.Click) (*meeting.Meetin
 	if err != nil {
 		return nil, fmt.Errorf("encode message ref: %w", err)
 	}
-	if c.Answer != meeting.No {
+	attends := c.Answer != meeting.No
+	if attends && c.Channel.Platform != "" {
 		if err := s.c.SAdd(ctx, s.attendingKey(c.Channel.Platform, c.User), c.Meeting).Err(); err != nil {
 			return nil, fmt.Errorf("index attendance: %w", err)
 		}
@@ -469,7 +470,18 @@ func (ms *Meetings) click(ctx context.Context, c meeting.Click) (*meeting.Meetin
 	if len(reply) != 2 {
 		return nil, fmt.Errorf("script returned %v", reply)
 	}
-	return decodeMeeting(pairs(reply[1]))
+	m, err := decodeMeeting(pairs(reply[1]))
+	if err != nil {
+		return nil, err
+	}
+	if attends && m.Where.Platform != c.Channel.Platform {
+		// An invited click that did not say its platform: the set is
+		// the meeting's platform's, known only now.
+		if err := s.c.SAdd(ctx, s.attendingKey(m.Where.Platform, c.User), c.Meeting).Err(); err != nil {
+			return nil, fmt.Errorf("index attendance: %w", err)
+		}
+	}
+	return m, nil
 }
 
 // RSVPs reads the meeting's answers; a meeting without any is told from

@@ -23,6 +23,7 @@ func TestMeetings(t *testing.T, newStore func(t *testing.T) meeting.Store) {
 	t.Run("MissingMeeting", func(t *testing.T) { testMissingMeeting(t, newStore(t)) })
 	t.Run("Update", func(t *testing.T) { testMeetingUpdate(t, newStore(t)) })
 	t.Run("UpdateRefused", func(t *testing.T) { testMeetingUpdateRefused(t, newStore(t)) })
+	t.Run("UpdateMoves", func(t *testing.T) { testMeetingUpdateMoves(t, newStore(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testMeetingConcurrentUpdates(t, newStore(t)) })
 	t.Run("UpdateKeepsClickRef", func(t *testing.T) { testMeetingUpdateKeepsClickRef(t, newStore(t)) })
 	t.Run("ClickChannel", func(t *testing.T) { testMeetingClickChannel(t, newStore(t)) })
@@ -284,6 +285,33 @@ func testMeetingUpdateRefused(t *testing.T, s meeting.Store) {
 	checkMeeting(t, "meeting after a refused Update", mustGetMeeting(t, s, "m1"), newMeeting("m1", t0))
 	if _, err := rsvp(s, t, "m1", "U1", meeting.Yes); err != nil {
 		t.Errorf("a refused Update ended the meeting: %v", err)
+	}
+}
+
+// testMeetingUpdateMoves: an Update that changes the channel or the
+// creation time moves the meeting in List with it.
+func testMeetingUpdateMoves(t *testing.T, s meeting.Store) {
+	ctx := t.Context()
+	for i, id := range []string{"m1", "m2", "m3"} {
+		mustCreateMeeting(t, s, newMeeting(id, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	if _, err := s.Update(ctx, "m1", func(m *meeting.Meeting) error { m.Created = t0.Add(time.Hour); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, "m2", func(m *meeting.Meeting) error { m.Where = channelB; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for where, want := range map[bot.Where][]string{channelA: {"m3", "m1"}, channelB: {"m2"}} {
+		list, err := s.List(ctx, where)
+		if ids := meetingIDs(list); err != nil || !slices.Equal(ids, want) {
+			t.Errorf("List(%s) after the Updates = %v, %v; want %v", where.Key(), ids, err, want)
+		}
+	}
+	if err := s.Delete(ctx, "m2"); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := s.List(ctx, channelB); err != nil || len(list) != 0 {
+		t.Errorf("List(%s) after deleting the moved meeting = %v, %v", channelB.Key(), meetingIDs(list), err)
 	}
 }
 
@@ -564,6 +592,11 @@ func testMeetingAttending(t *testing.T, s meeting.Store) {
 	click("ended", channelB, "U1", meeting.Yes)
 	click("other-user", channelA, "U2", meeting.Yes)
 	click("mattermost", mm, "U1", meeting.Yes)
+	// An invited click counts on the meeting's platform, whatever the
+	// click said of where it came from.
+	if _, err := s.Click(ctx, meeting.Click{Meeting: "other-user", Invited: true, User: "U3", Answer: meeting.Maybe, At: t0}); err != nil {
+		t.Fatalf("an invited click without a channel: %v", err)
+	}
 	if err := s.Delete(ctx, "deleted"); err != nil {
 		t.Fatal(err)
 	}
@@ -586,6 +619,10 @@ func testMeetingAttending(t *testing.T, s meeting.Store) {
 	got, err = s.Attending(ctx, bot.Mattermost, "U1")
 	if ids := meetingIDs(got); err != nil || !slices.Equal(ids, []string{"mattermost"}) {
 		t.Errorf("Attending(mattermost, U1) = %v, %v; want [mattermost]", ids, err)
+	}
+	got, err = s.Attending(ctx, bot.Slack, "U3")
+	if ids := meetingIDs(got); err != nil || !slices.Equal(ids, []string{"other-user"}) {
+		t.Errorf("Attending(slack, U3) after an invited click = %v, %v; want [other-user]", ids, err)
 	}
 	got, err = s.Attending(ctx, bot.Slack, "U9")
 	if err != nil || len(got) != 0 {
