@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +19,9 @@ import (
 	"github.com/kringbot/kring/adapters/users"
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/bottest"
+	"github.com/kringbot/kring/bot/poll"
+	"github.com/kringbot/kring/bot/schedule"
+	"github.com/kringbot/kring/storage/bolt"
 )
 
 func newAbilityAdapter(t *testing.T) (*Adapter, *mattermosttest.Server) {
@@ -243,5 +249,85 @@ func TestUsersByIDsAsTheServer(t *testing.T) {
 	got, _, err := api.GetUsersByIds(ctx, []string{"anna0000000000000000000000", "ghost000000000000000000000", "anna0000000000000000000000"})
 	if err != nil || len(got) != 1 || got[0].Timezone["manualTimezone"] != "Europe/Amsterdam" || got[0].Timezone["useAutomaticTimezone"] != "false" {
 		t.Errorf("users = %+v, %v; want anna once, with her zone", got, err)
+	}
+}
+
+// TestMattermostPollNudge: /poll --herinner through Mattermost: an hour
+// before the close, the channel's people who have not voted get a direct
+// message, a bot member, a deactivated one and the voter none; the one
+// whose timezone map says America/Curacao reads the closing time in
+// their zone; running the jobs again sends nothing twice.
+func TestMattermostPollNudge(t *testing.T) {
+	mm := mattermosttest.New(t)
+	const anna, bram, cato, robot, gone = "anna0000000000000000000000", "bram0000000000000000000000", "cato0000000000000000000000", "robo0000000000000000000000", "gone0000000000000000000000"
+	mm.AddUser(anna, "anna", "Anna", "de Vries", "Europe/Amsterdam")
+	mm.AddUser(bram, "bram", "Bram", "", "")
+	mm.AddUser(cato, "cato", "Cato", "", "")
+	mm.SetTimezone(cato, true, "America/Curacao")
+	mm.AddBot(robot, "robo")
+	mm.AddUser(gone, "oud", "", "", "")
+	mm.Deactivate(gone)
+	mm.AddMembers(testChannel, anna, bram, cato, robot, gone)
+
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	mux := http.NewServeMux()
+	kringSrv := httptest.NewServer(mux)
+	t.Cleanup(kringSrv.Close)
+	bm := &bot.Mux{Deliveries: db.Jobs(), Settings: db.Settings()}
+	ad, err := New(Config{
+		URL: mm.URL, BotToken: mm.BotToken, CommandTokens: []string{testToken},
+		Secret: testSecret, PublicURL: kringSrv.URL, Handler: bm,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryBackoff: time.Millisecond, Every: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = ad.Close(ctx)
+	})
+	ams, _ := time.LoadLocation("Europe/Amsterdam")
+	clock := bottest.NewClock(time.Date(2026, 1, 13, 14, 30, 0, 0, ams))
+	runner := &schedule.Runner{Store: db.Jobs(), Clock: clock}
+	poll.New(poll.Config{
+		Store: db.Polls(), Jobs: db.Jobs(), Poster: ad.Poster(), Clock: clock, Secret: "test",
+		Location: ams, Locale: bm.Locale,
+	}).Register(bm, runner)
+	ad.Mount(mux)
+
+	r, err := mm.Command(kringSrv.URL+"/mattermost/commands", testToken, anna, testChannel, `/poll "Regiodag in maart?" Ja Nee --sluit=2h --herinner=1u`)
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("/poll: %v %d %s", err, r.Status, r.Body)
+	}
+	posts := mm.ChannelPosts(testChannel)
+	if len(posts) == 0 {
+		t.Fatal("/poll posted nothing")
+	}
+	if r, err := mm.Click(nil, posts[len(posts)-1].Id, 0, bram); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("bram's vote: %v %d %s", err, r.Status, r.Body)
+	}
+	ctx := context.Background()
+	clock.Advance(time.Hour)
+	for range 2 {
+		if _, err := runner.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for user, want := range map[string]int{anna: 1, bram: 0, cato: 1, robot: 0, gone: 0} {
+		dms := mm.ChannelPosts(mm.DMChannel(user))
+		if len(dms) != want {
+			t.Errorf("%s got %d direct messages, want %d", user, len(dms), want)
+		}
+	}
+	if dms := mm.ChannelPosts(mm.DMChannel(cato)); len(dms) == 1 && !strings.Contains(dms[0].Message, "11:30 (jouw tijd, America/Curacao)") {
+		t.Errorf("cato's nudge: %s", dms[0].Message)
+	}
+	if dms := mm.ChannelPosts(mm.DMChannel(anna)); len(dms) == 1 && !strings.Contains(dms[0].Message, "sluit di 13 jan om 16:30.") {
+		t.Errorf("anna's nudge: %s", dms[0].Message)
 	}
 }

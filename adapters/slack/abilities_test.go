@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,4 +205,55 @@ func TestMembersPeopleOnly(t *testing.T) {
 		}
 	}
 	t.Error("users.info was not asked about not-an-id")
+}
+
+// TestSlackPollNudge: /poll --herinner through Slack: an hour before the
+// close, the channel's people who have not voted get a direct message
+// (conversations.open and chat.postMessage), a bot member and the voter
+// none; the one whose users.info says America/Curacao (U5, whom kring
+// has not met yet) reads the closing time in their zone; the ballots
+// hold no user ids.
+func TestSlackPollNudge(t *testing.T) {
+	h := quickHarness(t)
+	h.api.addUser("U5", "America/Curacao", false, false)
+	h.api.addUser("UROBOT", "Europe/Amsterdam", true, false)
+	h.api.addChannel("C1", false, standinBot, "U1", "U2", "U5", "UROBOT")
+	post, ts := h.createPoll(`"Regiodag in maart?" Ja Nee --sluit=2h --herinner=1u --anoniem`)
+	h.clickFor("U2", "C1", ts, buttons(t, post, "poll.vote")[0])
+	ctx := context.Background()
+	h.clock.Advance(time.Hour)
+	if _, err := h.runner.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dms := map[string]string{}
+	for _, c := range h.api.recorded("chat.postMessage") {
+		if ch := c.Form.Get("channel"); strings.HasPrefix(ch, "D") {
+			dms[strings.TrimPrefix(ch, "D")] += c.text(t)
+		}
+	}
+	if len(dms) != 2 || dms["U1"] == "" || dms["U5"] == "" {
+		t.Fatalf("nudged %v, want U1 and U5 (not the voter U2, not the bot)", slices.Sorted(maps.Keys(dms)))
+	}
+	containsAll(t, "U5's nudge", dms["U5"], "Je hebt nog niet gestemd", "Regiodag in maart?", "America/Curacao", "anoniem")
+	if strings.Contains(dms["U1"], "America/Curacao") {
+		t.Errorf("U1's nudge is in another's zone: %s", dms["U1"])
+	}
+	if _, err := h.runner.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range h.api.recorded("chat.postMessage") {
+		if strings.HasPrefix(c.Form.Get("channel"), "D") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d direct messages after running the jobs again, want still 2", n)
+	}
+	_, ballots := h.pollOf("C1", ts)
+	for _, b := range ballots {
+		if !strings.HasPrefix(b.Voter, "anon:") {
+			t.Errorf("the store holds a voter's id: %+v", b)
+		}
+	}
 }
