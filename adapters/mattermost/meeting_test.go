@@ -16,6 +16,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kringbot/kring/adapters/mattermost/mattermosttest"
 	"github.com/kringbot/kring/bot"
@@ -32,6 +34,7 @@ import (
 	"github.com/kringbot/kring/bot/meeting"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
+	"github.com/kringbot/kring/storage/redis"
 )
 
 // More people of the meeting tests, beside anna, bram and cato.
@@ -59,8 +62,8 @@ var meetingStart = time.Date(2026, 1, 5, 9, 0, 0, 0, meetingZone)
 const planLine = `/meeting "Maandoverleg projectleiders" elke derde donderdag 10:00 --duur=90m --plaats=Online --herinner=1d,1h`
 
 // meetingHarness is kring on Mattermost with the real meeting feature,
-// wired as kring serve wires it (cmd/kring/app.go): a bbolt store for
-// the meetings and the jobs, the live post rendered off the request
+// wired as kring serve wires it (cmd/kring/app.go): one store for the
+// meetings and the jobs, the live post rendered off the request
 // path, the adapter's endpoints and the calendar feeds on one server
 // (KRING_PUBLIC_URL), and the schedule's runner on a fake clock.
 type meetingHarness struct {
@@ -74,7 +77,74 @@ type meetingHarness struct {
 	runner *schedule.Runner
 }
 
+// meetingStores are the stores kring serve opens, on one backend.
+type meetingStores struct {
+	meetings meeting.Store
+	jobs     schedule.Store
+	settings bot.SettingsStore
+}
+
+// boltStores are the stores on a bbolt file in a temporary directory.
+func boltStores(t *testing.T) meetingStores {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return meetingStores{meetings: db.Meetings(), jobs: db.Jobs(), settings: db.Settings()}
+}
+
+// redisStores are the stores on the test Redis (KRING_TEST_REDIS, else
+// db 15 of the local one) under a key prefix of this test's own, removed
+// when it ends. Without a Redis the test is skipped, loudly; on CI
+// (CI=true) it fails.
+func redisStores(t *testing.T) meetingStores {
+	t.Helper()
+	addr := os.Getenv("KRING_TEST_REDIS")
+	if addr == "" {
+		addr = "redis://127.0.0.1:6379/15"
+	}
+	opts, err := goredis.ParseURL(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		msg := fmt.Sprintf("\n\n*** NO REDIS: /meeting through Mattermost is NOT tested on Redis. Start Redis or set KRING_TEST_REDIS. ***\n*** %v ***\n\n", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	prefix := "kringtest:" + bot.NewID(6) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			if err := c.Unlink(ctx, iter.Val()).Err(); err != nil {
+				t.Errorf("remove test key %s: %v", iter.Val(), err)
+			}
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("remove test keys %s*: %v", prefix, err)
+		}
+		c.Close()
+	})
+	s := redis.New(c, prefix)
+	return meetingStores{meetings: s.Meetings(), jobs: s.Jobs(), settings: s.Settings()}
+}
+
 func newMeetingHarness(t *testing.T) *meetingHarness {
+	t.Helper()
+	return newMeetingHarnessOn(t, boltStores(t))
+}
+
+// newMeetingHarnessOn is the meeting harness on the stores given.
+func newMeetingHarnessOn(t *testing.T, st meetingStores) *meetingHarness {
 	t.Helper()
 	mm := mattermosttest.New(t)
 	mm.AddUser(anna, "anna", "Anna", "de Vries", "Europe/Amsterdam")
@@ -86,16 +156,11 @@ func newMeetingHarness(t *testing.T) *meetingHarness {
 	mm.AddMembers(testChannel, anna, bram, cato, dirk)
 	mm.AddMembers(otherChannel, eva)
 
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	web := http.NewServeMux()
 	kring := httptest.NewServer(web)
 	t.Cleanup(kring.Close)
-	bm := &bot.Mux{Deliveries: db.Jobs(), Settings: db.Settings(), Log: log}
+	bm := &bot.Mux{Deliveries: st.jobs, Settings: st.settings, Log: log}
 	ad, err := New(Config{
 		URL: mm.URL, BotToken: mm.BotToken, CommandTokens: []string{testToken},
 		Secret: testSecret, PublicURL: kring.URL, Handler: bm, Log: log,
@@ -105,14 +170,14 @@ func newMeetingHarness(t *testing.T) *meetingHarness {
 		t.Fatal(err)
 	}
 	clock := bottest.NewClock(meetingStart)
-	runner := &schedule.Runner{Store: db.Jobs(), Clock: clock, Log: log}
+	runner := &schedule.Runner{Store: st.jobs, Clock: clock, Log: log}
 	posters := bot.Posters{bot.Mattermost: ad.Poster()}
-	lv := live.New(live.Config{Poster: posters, Jobs: db.Jobs(), Every: 5 * time.Millisecond, Clock: clock, Log: log})
+	lv := live.New(live.Config{Poster: posters, Jobs: st.jobs, Every: 5 * time.Millisecond, Clock: clock, Log: log})
 	var n atomic.Int64
 	f := meeting.New(meeting.Config{
-		Store: db.Meetings(), Jobs: db.Jobs(), Poster: posters, Clock: clock,
+		Store: st.meetings, Jobs: st.jobs, Poster: posters, Clock: clock,
 		Location: meetingZone, Log: log, NewID: func() string { return fmt.Sprintf("m%d", n.Add(1)) },
-		Locale: bm.Locale, Settings: db.Settings(), Live: lv, PublicURL: kring.URL,
+		Locale: bm.Locale, Settings: st.settings, Live: lv, PublicURL: kring.URL,
 	})
 	f.Register(bm, runner)
 	ad.Mount(web)
@@ -128,7 +193,7 @@ func newMeetingHarness(t *testing.T) *meetingHarness {
 			t.Errorf("close adapter: %v", err)
 		}
 	})
-	return &meetingHarness{t: t, mm: mm, kring: kring, meetings: db.Meetings(), poster: ad.Poster(), clock: clock, runner: runner}
+	return &meetingHarness{t: t, mm: mm, kring: kring, meetings: st.meetings, poster: ad.Poster(), clock: clock, runner: runner}
 }
 
 // command runs a slash command as user in channel and returns the text
@@ -169,12 +234,13 @@ func (h *meetingHarness) click(post string, i int, user string) string {
 
 // clickBody is the request Mattermost sends for a click on the i-th
 // button of post by user, with trigger as its trigger id, from the
-// channel given (a real click always carries the post's).
-func (h *meetingHarness) clickBody(post string, i int, user, channel, trigger string) []byte {
+// channel and team given (a real click carries the post's channel and
+// that channel's team, "" for a direct message).
+func (h *meetingHarness) clickBody(post string, i int, user, channel, team, trigger string) []byte {
 	h.t.Helper()
 	a := mattermosttest.Actions(h.mm.Post(post))[i]
 	body, err := json.Marshal(model.PostActionIntegrationRequest{
-		UserId: user, ChannelId: channel, TeamId: h.mm.TeamID, PostId: post,
+		UserId: user, ChannelId: channel, TeamId: team, PostId: post,
 		TriggerId: trigger, Type: model.PostActionTypeButton, Context: a.Integration.Context,
 	})
 	if err != nil {
@@ -183,15 +249,23 @@ func (h *meetingHarness) clickBody(post string, i int, user, channel, trigger st
 	return body
 }
 
-// deliver sends a click's request to kring and returns the status.
-func (h *meetingHarness) deliver(body []byte) int {
+// deliver sends a click's request to kring and returns the status and
+// the text kring answered for the clicking user only.
+func (h *meetingHarness) deliver(body []byte) (int, string) {
 	h.t.Helper()
 	resp, err := http.Post(h.kring.URL+"/mattermost/actions", "application/json", bytes.NewReader(body))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	var answer model.PostActionIntegrationResponse
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK && len(raw) > 0 {
+		if err := json.Unmarshal(raw, &answer); err != nil {
+			h.t.Fatalf("answer to a click is not JSON: %v: %s", err, raw)
+		}
+	}
+	return resp.StatusCode, answer.EphemeralText
 }
 
 // answers returns what each user answered to meeting id, as stored.
@@ -317,8 +391,14 @@ func goldenPost(t *testing.T, name string, p *model.Post) {
 // POST /channels/direct and POST /posts to who said Ja or Misschien, in
 // each one's own timezone as Mattermost keeps it; a Ja in a reminder
 // counts on the post; and /meeting agenda-link gives a feed kring serves.
+// It runs on both backends: on Redis a click is one script that also
+// records its delivery.
 func TestMattermostMeeting(t *testing.T) {
-	h := newMeetingHarness(t)
+	t.Run("bolt", func(t *testing.T) { mattermostMeetingFlow(t, newMeetingHarness(t)) })
+	t.Run("redis", func(t *testing.T) { mattermostMeetingFlow(t, newMeetingHarnessOn(t, redisStores(t))) })
+}
+
+func mattermostMeetingFlow(t *testing.T, h *meetingHarness) {
 	everyone := []string{anna, bram, cato, dirk, eva}
 
 	reply := h.command(anna, testChannel, planLine)
@@ -338,14 +418,14 @@ func TestMattermostMeeting(t *testing.T) {
 
 	// Bram first says Nee, then Ja; the Nee is then delivered once more
 	// as it was (a proxy retrying): it changes nothing.
-	firstNo := h.clickBody(post, 2, bram, testChannel, h.mm.IssueTrigger(bram))
-	if s := h.deliver(firstNo); s != http.StatusOK {
+	firstNo := h.clickBody(post, 2, bram, testChannel, h.mm.TeamID, h.mm.IssueTrigger(bram))
+	if s, _ := h.deliver(firstNo); s != http.StatusOK {
 		t.Fatalf("bram's Nee: %d", s)
 	}
 	h.click(post, 0, bram)
 	h.click(post, 1, cato)
 	h.click(post, 2, dirk)
-	if s := h.deliver(firstNo); s != http.StatusOK {
+	if s, _ := h.deliver(firstNo); s != http.StatusOK {
 		t.Fatalf("bram's Nee delivered again: %d", s)
 	}
 	want := map[string]meeting.Answer{bram: meeting.Yes, cato: meeting.Maybe, dirk: meeting.No}
@@ -366,7 +446,7 @@ func TestMattermostMeeting(t *testing.T) {
 
 	// The post's context sent from another channel does not verify: it
 	// is signed with its own channel and post.
-	if s := h.deliver(h.clickBody(post, 0, eva, otherChannel, h.mm.IssueTrigger(eva))); s != http.StatusForbidden {
+	if s, _ := h.deliver(h.clickBody(post, 0, eva, otherChannel, h.mm.TeamID, h.mm.IssueTrigger(eva))); s != http.StatusForbidden {
 		t.Errorf("a click of the post sent from another channel: %d, want 403", s)
 	}
 	// A button kring made in another channel, naming the same meeting,
@@ -401,8 +481,16 @@ func TestMattermostMeeting(t *testing.T) {
 		t.Errorf("POST /channels/direct %d times for two people", n)
 	}
 
-	// Cato says Ja in the reminder: it counts on the post.
-	containsAll(t, "cato's Ja in the reminder", h.click(dms[cato][0].Id, 0, cato), "Genoteerd", "Maandoverleg projectleiders", "Ja")
+	// Cato says Ja in the reminder: it counts on the post. The click
+	// carries no team, as Mattermost sends it from a direct message
+	// (DoPostActionWithCookie: TeamId is the channel's, and a direct
+	// channel has none; the stand-in's Click sends its team).
+	reminder := dms[cato][0]
+	status, noted := h.deliver(h.clickBody(reminder.Id, 0, cato, reminder.ChannelId, "", h.mm.IssueTrigger(cato)))
+	if status != http.StatusOK {
+		t.Fatalf("cato's Ja in the reminder: %d", status)
+	}
+	containsAll(t, "cato's Ja in the reminder", noted, "Genoteerd", "Maandoverleg projectleiders", "Ja")
 	if got := h.answers("m1")[cato]; got != meeting.Yes {
 		t.Fatalf("cato's answer after Ja in the reminder: %q", got)
 	}

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,8 +27,11 @@ import (
 	"github.com/kringbot/kring/bot/bottest"
 	"github.com/kringbot/kring/bot/live"
 	"github.com/kringbot/kring/bot/meeting"
+	"github.com/kringbot/kring/bot/poll"
 	"github.com/kringbot/kring/bot/schedule"
 	"github.com/kringbot/kring/storage/bolt"
+	"github.com/kringbot/kring/storage/redis"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 )
 
@@ -49,8 +53,8 @@ var meetingStart = time.Date(2026, 1, 5, 9, 0, 0, 0, meetingZone)
 const planLine = `"Maandoverleg projectleiders" elke derde donderdag 10:00 --duur=90m --plaats=Online --herinner=1d,1h`
 
 // meetingHarness is the Slack harness with the real meeting feature
-// added as kring serve adds it (cmd/kring/app.go): on the same bbolt file
-// as the polls and the jobs, its live post rendered off the request path,
+// added as kring serve adds it (cmd/kring/app.go): on the same store as
+// the polls and the jobs, its live post rendered off the request path,
 // its calendar feeds on a web server of their own (KRING_PUBLIC_URL).
 type meetingHarness struct {
 	*harness
@@ -63,31 +67,90 @@ type meetingHarness struct {
 	public *httptest.Server
 }
 
-func newMeetingHarness(t *testing.T) *meetingHarness {
+// meetingStores are the stores kring serve opens, on one backend.
+type meetingStores struct {
+	polls    poll.Store
+	meetings meeting.Store
+	jobs     schedule.Store
+	settings bot.SettingsStore
+}
+
+// boltStores are the stores on a bbolt file in a temporary directory.
+func boltStores(t *testing.T) meetingStores {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h := newHarnessOn(t, nil, db.Polls(), db.Jobs(), db.Settings(), func(c *Config) { c.PaceEvery = 5 * time.Millisecond })
+	return meetingStores{polls: db.Polls(), meetings: db.Meetings(), jobs: db.Jobs(), settings: db.Settings()}
+}
+
+// redisStores are the stores on the test Redis (KRING_TEST_REDIS, else
+// db 15 of the local one) under a key prefix of this test's own, removed
+// when it ends. Without a Redis the test is skipped, loudly; on CI
+// (CI=true) it fails.
+func redisStores(t *testing.T) meetingStores {
+	t.Helper()
+	opts, err := goredis.ParseURL(redisURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		msg := fmt.Sprintf("\n\n*** NO REDIS: /meeting through Slack is NOT tested on Redis. Start Redis or set KRING_TEST_REDIS. ***\n*** %v ***\n\n", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	prefix := "kringtest:" + bot.NewID(6) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			if err := c.Unlink(ctx, iter.Val()).Err(); err != nil {
+				t.Errorf("remove test key %s: %v", iter.Val(), err)
+			}
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("remove test keys %s*: %v", prefix, err)
+		}
+		c.Close()
+	})
+	s := redis.New(c, prefix)
+	return meetingStores{polls: s.Polls(), meetings: s.Meetings(), jobs: s.Jobs(), settings: s.Settings()}
+}
+
+func newMeetingHarness(t *testing.T) *meetingHarness {
+	t.Helper()
+	return newMeetingHarnessOn(t, boltStores(t))
+}
+
+// newMeetingHarnessOn is the meeting harness on the stores given.
+func newMeetingHarnessOn(t *testing.T, st meetingStores) *meetingHarness {
+	t.Helper()
+	h := newHarnessOn(t, nil, st.polls, st.jobs, st.settings, func(c *Config) { c.PaceEvery = 5 * time.Millisecond })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
 	}
 	clock := bottest.NewClock(meetingStart)
-	runner := &schedule.Runner{Store: db.Jobs(), Clock: clock, Log: log}
+	runner := &schedule.Runner{Store: st.jobs, Clock: clock, Log: log}
 	posters := bot.Posters{bot.Slack: h.a.Poster()}
-	lv := live.New(live.Config{Poster: posters, Jobs: db.Jobs(), Every: 5 * time.Millisecond, Clock: clock, Log: log})
+	lv := live.New(live.Config{Poster: posters, Jobs: st.jobs, Every: 5 * time.Millisecond, Clock: clock, Log: log})
 	web := http.NewServeMux()
 	public := httptest.NewServer(web)
 	t.Cleanup(public.Close)
 	var n atomic.Int64
 	f := meeting.New(meeting.Config{
-		Store: db.Meetings(), Jobs: db.Jobs(), Poster: posters, Clock: clock,
+		Store: st.meetings, Jobs: st.jobs, Poster: posters, Clock: clock,
 		Admins: bot.ParseAdmins(bot.Slack + ":" + testAdmin), Location: meetingZone, Log: log,
 		NewID:  func() string { return fmt.Sprintf("m%d", n.Add(1)) },
-		Locale: h.mux.Locale, Settings: db.Settings(), Live: lv, PublicURL: public.URL,
+		Locale: h.mux.Locale, Settings: st.settings, Live: lv, PublicURL: public.URL,
 	})
 	f.Register(h.mux, runner)
 	f.Routes(web)
@@ -97,7 +160,7 @@ func newMeetingHarness(t *testing.T) *meetingHarness {
 		f.Close()
 		lv.Close()
 	})
-	return &meetingHarness{harness: h, meetings: db.Meetings(), clock: clock, runner: runner, public: public}
+	return &meetingHarness{harness: h, meetings: st.meetings, clock: clock, runner: runner, public: public}
 }
 
 // plan runs /meeting as user in channel and returns its immediate reply
@@ -185,9 +248,15 @@ func goldenBlocks(t *testing.T, name string, c call) {
 // and the hour before, the runner sends the reminder DMs through
 // conversations.open and chat.postMessage to who said Ja or Misschien, in
 // each one's own zone as users.info tells it; a Ja in a DM counts on the
-// post; and /meeting agenda-link gives a feed kring serves.
+// post; and /meeting agenda-link gives a feed kring serves. It runs on
+// both backends: on Redis a click is one script that also records its
+// delivery.
 func TestSlackMeeting(t *testing.T) {
-	h := newMeetingHarness(t)
+	t.Run("bolt", func(t *testing.T) { slackMeetingFlow(t, newMeetingHarness(t)) })
+	t.Run("redis", func(t *testing.T) { slackMeetingFlow(t, newMeetingHarnessOn(t, redisStores(t))) })
+}
+
+func slackMeetingFlow(t *testing.T, h *meetingHarness) {
 	h.api.addUser("U3", "America/New_York", false, false)
 	h.know("U1", "U2", "U3", "U4", testAdmin)
 	ctx := context.Background()
