@@ -77,12 +77,19 @@ func setupWith(t *testing.T, now time.Time, change func(*meeting.Config)) *fixtu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFixture(t, now, db.Meetings(), db.Jobs(), db.Settings(), change)
+}
+
+// newFixture wires /meeting on the given stores, with a clock standing
+// at now.
+func newFixture(t *testing.T, now time.Time, meetings meeting.Store, jobs schedule.Store, settings bot.SettingsStore, change func(*meeting.Config)) *fixture {
+	t.Helper()
 	fx := &fixture{
-		mux:    &bot.Mux{Settings: db.Settings()},
+		mux:    &bot.Mux{Settings: settings},
 		poster: &people{Poster: bottest.NewPoster(), zones: map[string]string{}},
 		clock:  bottest.NewClock(now),
-		store:  db.Meetings(),
-		jobs:   db.Jobs(),
+		store:  meetings,
+		jobs:   jobs,
 		where:  bot.Where{Platform: bot.Shell, Team: "t", Channel: "projectleiders"},
 	}
 	fx.runner = &schedule.Runner{Store: fx.jobs, Clock: fx.clock, Max: 1}
@@ -91,7 +98,7 @@ func setupWith(t *testing.T, now time.Time, change func(*meeting.Config)) *fixtu
 	n := 0
 	c := meeting.Config{
 		Store: fx.store, Jobs: fx.jobs, Poster: fx.poster, Clock: fx.clock, Admins: bot.ParseAdmins("shell:beheer"),
-		Location: ams, Locale: fx.mux.Locale, Settings: db.Settings(), Live: lv,
+		Location: ams, Locale: fx.mux.Locale, Settings: settings, Live: lv,
 		NewID:     func() string { n++; return fmt.Sprintf("m%d", n) },
 		PublicURL: "https://kring.example.org/",
 	}
