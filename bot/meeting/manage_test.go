@@ -93,6 +93,15 @@ func TestMoveAndCancelTellWhoComes(t *testing.T) {
 		t.Errorf("moving the series: %s", r)
 	}
 	fx.runDue(t)
+	var seriesTold []string
+	for _, c := range fx.poster.Calls()[before:] {
+		if c.Method == "DM" && strings.Contains(c.Message.Text, "voortaan elke tweede dinsdag van de maand") {
+			seriesTold = append(seriesTold, c.User)
+		}
+	}
+	if strings.Join(seriesTold, ",") != "bert,cor" {
+		t.Errorf("told of the series' move: %v", seriesTold)
+	}
 	_, m = fx.post(t)
 	if got := text(m); !strings.Contains(got, "dinsdag 10 februari 14:00–15:30") || strings.Contains(got, "gaat niet door") || !strings.Contains(got, "Misschien (1): Cor") {
 		t.Errorf("the post after moving the series:\n%s", got)
