@@ -23,7 +23,8 @@ type Error struct {
 	// "weekday" (a weekday that is not that date's), "hours" (twee uur:
 	// a time or a span?), "which_day", "count_until", "until_before",
 	// "never", "too_long", "zero", "month_span", "slash", "twice",
-	// "count" (0 keer). "" when
+	// "count" (0 keer), "which_weekday" (volgende week, but which day?),
+	// "incomplete" (morgen om). "" when
 	// a word was simply not known.
 	Reason string
 	// Word is the first word kring could not place, "" at the end.

@@ -63,8 +63,16 @@ func (p *parser) done() bool { return p.i >= len(p.toks) }
 // fail is an Error at the parser's position.
 func (p *parser) fail(reason string) *Error {
 	e := &Error{Input: p.in, Kind: p.kind, Reason: reason, Understood: strings.Join(p.toks[:min(p.i, len(p.toks))], " ")}
-	if p.i < len(p.toks) {
+	switch {
+	case p.i < len(p.toks):
 		e.Word = p.toks[p.i]
+	case len(p.toks) == 0:
+	case reason == "":
+		e.Reason = "incomplete" // "morgen om"
+	default:
+		// Every word was read, and the reason says what is wrong with
+		// them together: repeating them all helps nobody.
+		e.Understood = ""
 	}
 	return e
 }
@@ -329,7 +337,7 @@ func (p *parser) day() (day, bool, *Error) {
 			wd, ok := weekdayWord(p.peek(2))
 			if !ok {
 				p.i += 2
-				return day{}, false, p.fail("which_day")
+				return day{}, false, p.fail("which_weekday")
 			}
 			p.i += 3
 			monday := nextMonday(today)

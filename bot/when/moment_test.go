@@ -130,9 +130,9 @@ func TestMomentErrors(t *testing.T) {
 		{"3/12", "slash", ""},
 		{"morgen overmorgen", "twice", "morgen"},
 		{"10:00 11:00", "twice", "10:00"},
-		{"volgende week", "which_day", "volgende week"},
+		{"volgende week", "which_weekday", ""},
 		{"gisteren", "", ""},
-		{"morgen om", "", "morgen om"},
+		{"morgen om", "incomplete", "morgen om"},
 		{"morgen 10:00 of zo", "", "morgen 10:00"},
 		{"", "", ""},
 		{"-5m", "", ""},
@@ -227,7 +227,7 @@ func TestMessagesInEveryLocale(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range []string{"clock", "date", "weekday", "hours", "which_day", "count_until", "until_before", "never", "too_long", "zero", "month_span", "slash", "twice", "count"} {
+	for _, r := range []string{"clock", "date", "weekday", "hours", "which_day", "count_until", "until_before", "never", "too_long", "zero", "month_span", "slash", "twice", "count", "which_weekday", "incomplete"} {
 		if !ids["nl"]["when.why."+r] {
 			t.Errorf("reason %s has no text", r)
 		}

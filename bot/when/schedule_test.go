@@ -135,7 +135,7 @@ func TestScheduleErrors(t *testing.T) {
 		{"elke maandag 24:00", "clock"},
 		{"elke maand op de 32e", "date"},
 		{"elke maandag 10:00 0 keer", "count"},
-		{"elke maandag om", ""},
+		{"elke maandag om", "incomplete"},
 		{"elke blauwe maandag", ""},
 		{"vrijdag 25:00", "clock"},
 		{"elke dag tot 31 februari", "date"},
