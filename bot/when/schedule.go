@@ -224,6 +224,21 @@ func (p *parser) schedule() (Plan, error) {
 			ords = nil
 			continue
 		}
+		at := p.i
+		// A date each year: "elk jaar op 3 december", "on the 3rd of December".
+		if d, ok, err := p.calendarDate(); err != nil {
+			return Plan{}, err
+		} else if ok {
+			if len(r.months) > 0 {
+				p.i = at
+				return Plan{}, p.fail("twice")
+			}
+			r.months, r.monthDays = []int{int(d.m)}, append(r.monthDays, d.d)
+			if !r.freqSet {
+				r.freq, r.freqSet = rrule.YEARLY, true
+			}
+			continue
+		}
 		if digits.MatchString(w) && len(w) <= 4 {
 			n, _ := strconv.Atoi(w)
 			switch next := p.peek(1); {
@@ -259,19 +274,6 @@ func (p *parser) schedule() (Plan, error) {
 			}
 		}
 		start := p.i
-		if d, ok, err := p.calendarDate(); err != nil {
-			return Plan{}, err
-		} else if ok {
-			if len(r.months) > 0 {
-				p.i = start
-				return Plan{}, p.fail("twice")
-			}
-			r.months, r.monthDays = []int{int(d.m)}, append(r.monthDays, d.d)
-			if !r.freqSet {
-				r.freq, r.freqSet = rrule.YEARLY, true
-			}
-			continue
-		}
 		c, ok, err := p.clock()
 		if err != nil {
 			return Plan{}, err

@@ -52,6 +52,8 @@ func TestSchedule(t *testing.T) {
 		{"every month on the 15th", at(2026, 12, 15, 0, 0), "FREQ=MONTHLY;BYMONTHDAY=15", true, nil},
 		{"elke laatste dag van de maand 17:00", at(2026, 11, 30, 17, 0), "FREQ=MONTHLY;BYMONTHDAY=-1", false, []time.Time{at(2026, 12, 31, 17, 0)}},
 		{"elk jaar op 3 december 12:00", at(2026, 12, 3, 12, 0), "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=3", false, []time.Time{at(2027, 12, 3, 12, 0)}},
+		{"every year on the 3rd of december", at(2026, 12, 3, 0, 0), "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=3", true, nil},
+		{"jaarlijks op de 3 december om 12 uur", at(2026, 12, 3, 12, 0), "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=3", false, nil},
 		{"elke 3 maanden op de eerste maandag 10:00", at(2026, 12, 7, 10, 0), "FREQ=MONTHLY;INTERVAL=3;BYDAY=+1MO", false, []time.Time{at(2027, 3, 1, 10, 0)}},
 		{"elke week vanaf vrijdag 4 december 10:00", at(2026, 12, 4, 10, 0), "FREQ=WEEKLY", false, []time.Time{at(2026, 12, 11, 10, 0)}},
 		{"elke donderdag 10:00 tot en met 10 december", at(2026, 12, 3, 10, 0), "FREQ=WEEKLY;BYDAY=TH;UNTIL=20261210T225959Z", false, []time.Time{at(2026, 12, 10, 10, 0)}},
