@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ func mustZone(name string) *time.Location {
 type people struct {
 	*bottest.Poster
 	zones   map[string]string
+	names   map[string]string
 	members []string
 }
 
@@ -45,6 +47,18 @@ func (p *people) Users(_ context.Context, _ bot.Where, ids []string) map[string]
 	return out
 }
 
+// Names implements bot.Namer: the platform's display names, which a
+// post shows rather than the names the clicks carried.
+func (p *people) Names(_ context.Context, _ bot.Where, ids []string) map[string]string {
+	out := map[string]string{}
+	for _, id := range ids {
+		if n, ok := p.names[id]; ok {
+			out[id] = n
+		}
+	}
+	return out
+}
+
 func (p *people) Members(context.Context, bot.Where) ([]string, error) {
 	return slices.Clone(p.members), nil
 }
@@ -52,6 +66,7 @@ func (p *people) Members(context.Context, bot.Where) ([]string, error) {
 var (
 	_ bot.Directory = (*people)(nil)
 	_ bot.Roster    = (*people)(nil)
+	_ bot.Namer     = (*people)(nil)
 )
 
 type fixture struct {
@@ -65,12 +80,12 @@ type fixture struct {
 	feat   *meeting.Feature
 }
 
-func setupAt(t *testing.T, now time.Time) *fixture {
+func setupAt(t testing.TB, now time.Time) *fixture {
 	return setupWith(t, now, nil)
 }
 
 // setupWith is setupAt with the feature's Config changed by change.
-func setupWith(t *testing.T, now time.Time, change func(*meeting.Config)) *fixture {
+func setupWith(t testing.TB, now time.Time, change func(*meeting.Config)) *fixture {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
 	if err != nil {
@@ -82,7 +97,7 @@ func setupWith(t *testing.T, now time.Time, change func(*meeting.Config)) *fixtu
 
 // newFixture wires /meeting on the given stores, with a clock standing
 // at now.
-func newFixture(t *testing.T, now time.Time, meetings meeting.Store, jobs schedule.Store, settings bot.SettingsStore, change func(*meeting.Config)) *fixture {
+func newFixture(t testing.TB, now time.Time, meetings meeting.Store, jobs schedule.Store, settings bot.SettingsStore, change func(*meeting.Config)) *fixture {
 	t.Helper()
 	fx := &fixture{
 		mux:    &bot.Mux{Settings: settings},
@@ -110,7 +125,7 @@ func newFixture(t *testing.T, now time.Time, meetings meeting.Store, jobs schedu
 	return fx
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	return setupAt(t, time.Date(2026, 1, 13, 14, 30, 0, 0, ams))
 }
 
@@ -204,12 +219,15 @@ func TestCreatePostAndRSVP(t *testing.T) {
 			t.Errorf("post lacks %q:\n%s", want, got)
 		}
 	}
-	t.Log(got)
+	fx.poster.names = map[string]string{"bert": "Bert de Vries"}
+	fx.click(user("cor"), fx.where, button(t, m, "Nee"), ref) // a click renders the post anew
+	if _, m := fx.post(t); !strings.Contains(text(m), "Ja (2): Anna, Bert de Vries") {
+		t.Errorf("the post does not name bert as the platform does:\n%s", text(m))
+	}
 	list := fx.command(user("bert"), "lijst")
 	if !strings.Contains(list, "Maandoverleg projectleiders") || !strings.Contains(list, "m1") {
 		t.Errorf("list: %s", list)
 	}
-	t.Log(list)
 }
 
 func TestSkippedTimeReply(t *testing.T) {
@@ -232,4 +250,26 @@ func TestOrganiserElsewhereNamesZone(t *testing.T) {
 	if _, m := fx.post(t); !strings.Contains(text(m), "woensdag 14 januari 09:00–10:00") || !strings.Contains(text(m), "tijden in Europe/London") {
 		t.Errorf("post:\n%s", text(m))
 	}
+}
+
+// FuzzCommand: whatever follows /meeting, the answer is a reply, never
+// an internal error.
+func FuzzCommand(f *testing.F) {
+	fx := setup(f)
+	fx.command(user("anna"), `"Maandoverleg" elke derde donderdag 10:00 --herinner=1d`)
+	fx.command(user("anna"), `"Kick-off" morgen 10:00`)
+	for _, s := range []string{
+		`agenda m1 "Begroting"`, "agenda m1 weg 1", "agenda m1 remove x", "verplaats m1 15 januari 16 januari 14:00",
+		"verplaats m1 elke tweede dinsdag 14:00", "verplaats m2 morgen 11:00", "annuleer m1 19 februari", "annuleer m2",
+		"agenda-link vernieuw", "mijn agenda", "lijst", "help", "cancel `m1` 19 March", "move m1 19 February 20 February 9am",
+		`"Lunch" tomorrow 12:00 --remind=1h --everyone --channel --link=example.org`, "verplaats m1 31 februari 10:00",
+	} {
+		f.Add(s)
+	}
+	internal := regexp.MustCompile(`foutcode|Het lukt me nu even niet`)
+	f.Fuzz(func(t *testing.T, s string) {
+		if r := fx.command(user("anna"), s); internal.MatchString(r) {
+			t.Fatalf("/meeting %s: %s", s, r)
+		}
+	})
 }

@@ -135,7 +135,8 @@ func (f *Feature) dayAndRest(m *Meeting, words []word, now time.Time) (Occurrenc
 }
 
 // move moves one occurrence (a day of one is named first) or the whole
-// series to a new time. Answers are kept; who said yes or maybe is told.
+// series to a new time; a one-off given a recurrence becomes a series.
+// Answers are kept; who said yes or maybe is told.
 func (f *Feature) move(ctx context.Context, req *bot.Request, id string, rest []word) (*bot.Message, error) {
 	m, err := f.managed(ctx, req.Where, req.User, id)
 	if err != nil {
@@ -154,16 +155,17 @@ func (f *Feature) move(ctx context.Context, req *bot.Request, id string, rest []
 		}
 		return f.moveOne(ctx, req, m, o, to, moved, v)
 	}
-	if m.RRule == "" {
+	plan, err := when.Schedule(joinText(rest), now, loc)
+	if err != nil {
+		return nil, whenError(err)
+	}
+	if plan.RRule == "" && m.RRule == "" {
+		// A one-off moves to the one new moment.
 		to, moved, err := f.newMoment("", joinText(rest), now, loc)
 		if err != nil {
 			return nil, usageError(err)
 		}
 		return f.moveOne(ctx, req, m, firstOf(m, now), to, moved, v)
-	}
-	plan, err := when.Schedule(joinText(rest), now, loc)
-	if err != nil {
-		return nil, whenError(err)
 	}
 	if plan.RRule == "" {
 		// A single new moment for a series: which date was meant is a

@@ -172,3 +172,19 @@ func TestMeetingReachableOnlyFromItsChannel(t *testing.T) {
 		t.Errorf("the clicks from elsewhere counted:\n%s", got)
 	}
 }
+
+func TestMoveOneOff(t *testing.T) {
+	fx := setup(t)
+	fx.command(user("anna"), `"Kick-off" morgen 10:00`)
+	for _, s := range []struct{ text, want string }{
+		{"verplaats m1 overmorgen 11:00", "van wo 14 jan 10:00 is verplaatst naar donderdag 15 januari 11:00–12:00"},
+		{"verplaats m1 15 januari 14:00", "naar donderdag 15 januari 14:00–15:00"},
+		{"verplaats m1 16 januari", "Op welk tijdstip?"},
+		{"verplaats m1 2026-01-12 10:00", "Dat moment is al voorbij"},
+		{"verplaats m1 elke maandag 9:00", "voortaan elke maandag, de eerste keer maandag 19 januari 09:00–10:00"},
+	} {
+		if got := fx.command(user("anna"), s.text); !strings.Contains(got, s.want) {
+			t.Errorf("/meeting %s\n got: %s\nwant: %s", s.text, got, s.want)
+		}
+	}
+}
