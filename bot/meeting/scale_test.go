@@ -87,7 +87,7 @@ func scaleRedis(tb testing.TB) (open func() *redis.Store) {
 	return func() *redis.Store {
 		o := *opts
 		// Many jobs run at once: room for each on the pool.
-		o.PoolSize = 64
+		o.PoolSize = 128
 		s := redis.New(goredis.NewClient(&o), prefix)
 		tb.Cleanup(func() { s.Close() }) // a second Close after a test's "kill" only errs
 		return s
@@ -291,7 +291,7 @@ func plant(tb testing.TB, p *proc, since time.Time, plans []plan) {
 	work := make(chan plan)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range 32 {
+	for range 96 { // a Redis round trip on a busy machine is mostly waiting
 		wg.Go(func() {
 			for pl := range work {
 				if err := plantOne(ctx, ms, p.jobs, since, pl); err != nil {
@@ -334,7 +334,7 @@ func plantOne(ctx context.Context, ms meeting.Store, jobs schedule.Store, since 
 }
 
 // spread plans n meetings whose reminders fall due evenly over span from
-// t0, in 100 channels, each with one to three Ja answers by people from
+// t0, in 100 channels, each with one to yesMax Ja answers by people from
 // a pool of 500.
 func spread(n int, t0 time.Time, span time.Duration, yesMax int) []plan {
 	plans := make([]plan, n)
@@ -368,14 +368,22 @@ func TestRemindersTwoRunnersTenThousand(t *testing.T) {
 	a := newProc(t, "kringA", open, clock, log, nil)
 	b := newProc(t, "kringB", open, clock, log, nil)
 	checkReminderJob(t, a, clock)
+	// More reminder jobs at once than kring serve runs (DefaultLimit):
+	// the test is over sooner, and the runners contend harder.
+	for _, p := range []*proc{a, b} {
+		p.runner.Limits = map[string]int{"meeting.remind": 16}
+	}
 
-	plans := spread(meetings, scaleT0, time.Minute, 3)
+	plans := spread(meetings, scaleT0, time.Minute, 2)
+	began := time.Now()
 	plant(t, a, clock.Now(), plans)
+	t.Logf("planted %d meetings in %v", meetings, time.Since(began))
+	began = time.Now()
 
 	// Each process's first DM waits until the other has sent one, so both
 	// surely take part however the goroutines are scheduled: the waiting
-	// one holds only its own few jobs (schedule.DefaultLimit), and the
-	// other claims the rest of the first step's 167.
+	// one holds only its own 16 jobs at most, and the other claims the
+	// rest of the first step's 167.
 	first := map[string]chan struct{}{a.name: make(chan struct{}), b.name: make(chan struct{})}
 	other := map[string]string{a.name: b.name, b.name: a.name}
 	for _, p := range []*proc{a, b} {
@@ -410,6 +418,7 @@ func TestRemindersTwoRunnersTenThousand(t *testing.T) {
 		clock.Advance(step)
 	}
 
+	ran := time.Since(began)
 	due := map[string]plan{}
 	for _, pl := range plans {
 		due[pl.id] = pl
@@ -464,7 +473,7 @@ func TestRemindersTwoRunnersTenThousand(t *testing.T) {
 	if perProc[a.name]+perProc[b.name] != want || perProc[a.name] == 0 || perProc[b.name] == 0 {
 		t.Errorf("DMs per process: %v, want %d in all from both", perProc, want)
 	}
-	t.Logf("%d meetings, %d reminder DMs: %v", meetings, want, perProc)
+	t.Logf("%d meetings, %d reminder DMs in %v: %v", meetings, want, ran, perProc)
 
 	// Every meeting's job now waits for its meeting to end, an hour on.
 	if left, err := a.jobs.Claim(ctx, clock.Now(), "check", time.Minute, 10); err != nil || len(left) != 0 {
