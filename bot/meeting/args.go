@@ -362,7 +362,7 @@ func parseLink(v string) (string, error) {
 		s = "https://" + s // "meet.jit.si/kring" as people copy it
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, " \t\n<>\"") {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, " \t\r\n<>\"\\`") {
 		return "", bot.Errorf("meeting.err.link_value", "Value", bot.Escape(v))
 	}
 	if len(s) > MaxLinkLen {
