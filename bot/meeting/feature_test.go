@@ -273,3 +273,23 @@ func FuzzCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestRepeatedDeliveryCountsOnce: a click the platform delivers twice is
+// one click; the store recognises the second in the same step.
+func TestRepeatedDeliveryCountsOnce(t *testing.T) {
+	fx := setup(t)
+	fx.command(user("anna"), `"Kick-off" morgen 10:00`)
+	ref, m := fx.post(t)
+	click := func(b bot.Button) bot.Reply {
+		return fx.mux.ServeAction(context.Background(), &bot.Action{Where: fx.where, User: user("bert"), ID: b.ID, Value: b.Value, Ref: ref, Delivery: "d-1"})
+	}
+	if r := click(button(t, m, "Ja")); r.Repeated || r.Message != nil {
+		t.Fatalf("first delivery: %+v", r)
+	}
+	if r := click(button(t, m, "Nee")); !r.Repeated {
+		t.Fatalf("second delivery of the same click: %+v", r)
+	}
+	if _, m := fx.post(t); !strings.Contains(text(m), "Ja (1): Bert") || !strings.Contains(text(m), "Nee (0)") {
+		t.Errorf("post:\n%s", text(m))
+	}
+}
