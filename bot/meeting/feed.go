@@ -52,9 +52,9 @@ func (f *Feature) feedReply(ctx context.Context, req *bot.Request, args []word, 
 	if err != nil {
 		return nil, fmt.Errorf("feed token: %w", err)
 	}
-	text := tr.S(key, "URL", f.feedURL(token), "Sub", sub)
+	text := tr.S(key, "URL", link(f.feedURL(token)), "Sub", sub)
 	if rotate {
-		text = tr.S("meeting.feed.rotated", "URL", f.feedURL(token)) + "\n" + text
+		text = tr.S("meeting.feed.rotated", "URL", link(f.feedURL(token))) + "\n" + text
 	}
 	return bot.TextMessage(text), nil
 }
