@@ -285,6 +285,9 @@ func (f *Feature) cancel(ctx context.Context, req *bot.Request, id string, rest 
 	v := f.view(req.Locale, loc)
 	if len(rest) > 0 && m.RRule != "" {
 		o, _, after, ok := f.dayAndRest(m, rest, now)
+		if !ok && f.cancelledOn(m, joinText(rest), now) {
+			return nil, bot.Errorf("meeting.err.already_cancelled", "Text", bot.Escape(joinText(rest)))
+		}
 		if !ok || len(after) > 0 {
 			next, _ := m.Next(now)
 			return nil, bot.Errorf("meeting.err.no_such_date", "Text", bot.Escape(joinText(rest)), "ID", m.ID, "Day", v.dayText(next.Start))
@@ -326,6 +329,17 @@ func (f *Feature) cancel(ctx context.Context, req *bot.Request, id string, rest 
 		}
 	}
 	return f.end(ctx, req, m, v, now)
+}
+
+// cancelledOn reports whether text names a day on which an occurrence of
+// m was cancelled.
+func (f *Feature) cancelledOn(m *Meeting, text string, now time.Time) bool {
+	loc := m.Location(f.c.Location)
+	r, err := when.Moment(text, now, loc)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(m.Cancelled, func(c time.Time) bool { return sameDay(c, r.At, loc) })
 }
 
 // end cancels the whole meeting: the post says so, the reminders stop.

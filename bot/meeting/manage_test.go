@@ -77,6 +77,9 @@ func TestMoveAndCancelTellWhoComes(t *testing.T) {
 	if r := fx.command(user("beheer"), "annuleer m1 19 maart"); !strings.Contains(r, "van do 19 mrt 10:00 gaat niet door") {
 		t.Errorf("an admin cancelling one date: %s", r)
 	}
+	if r := fx.command(user("anna"), "annuleer m1 19 maart"); !strings.Contains(r, "Op „19 maart” gaat de vergadering al niet door") {
+		t.Errorf("cancelling a cancelled date: %s", r)
+	}
 	if r := fx.command(user("anna"), "annuleer m1 20 maart"); !strings.Contains(r, "Op „20 maart” is deze vergadering niet") {
 		t.Errorf("cancelling a day without a meeting: %s", r)
 	}
