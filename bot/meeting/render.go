@@ -375,7 +375,14 @@ func (v view) notice(m *Meeting, n notice, user string) bot.Message {
 	text += v.zoneNote(m)
 	blocks := []bot.Block{bot.Section{Text: text}}
 	if n.Kind != noticeEnded && !m.Ended {
-		blocks = append(blocks, bot.Context{Text: tr.S("meeting.notice.still")}, v.buttons(m.ID, nil, user))
+		still := "meeting.notice.still"
+		switch {
+		case m.RRule == "":
+			still = "meeting.notice.still_once"
+		case n.Kind == noticeCancelled:
+			still = "meeting.notice.still_other"
+		}
+		blocks = append(blocks, bot.Context{Text: tr.S(still)}, v.buttons(m.ID, nil, user))
 	}
 	return bot.Message{Text: bot.PlainText(text), Blocks: blocks}
 }
