@@ -236,3 +236,33 @@ func TestSkippedTimeIsSaid(t *testing.T) {
 		t.Fatalf("occurrences: %v", got)
 	}
 }
+
+func TestSubcommand(t *testing.T) {
+	for _, tt := range []struct{ in, sub, rest string }{
+		{"lijst", "list", ""}, {"list", "list", ""}, {"hulp", "help", ""}, {"?", "help", ""},
+		{`agenda ab12cd "Begroting"`, "agenda", "ab12cd Begroting"},
+		{"verplaats ab12cd 15 januari 14:00", "move", "ab12cd 15 januari 14:00"}, {"move x y", "move", "x y"},
+		{"annuleer ab12cd", "cancel", "ab12cd"}, {"cancel ab12cd 3 March", "cancel", "ab12cd 3 March"},
+		{"agenda-link vernieuw", "feed", "vernieuw"}, {"ics rotate", "feed", "rotate"},
+		{"mijn-agenda", "mine", ""}, {"mijn agenda vernieuw", "mine", "vernieuw"}, {"my calendar", "mine", ""}, {"my-calendar", "mine", ""},
+		{`"Lijst" morgen 10:00`, "", ""}, {"Maandoverleg elke maandag 9:00", "", ""},
+	} {
+		sub, rest := subcommand(words(t, tt.in))
+		if sub != tt.sub || joinText(rest) != tt.rest {
+			t.Errorf("%s: %q %q, want %q %q", tt.in, sub, joinText(rest), tt.sub, tt.rest)
+		}
+	}
+	for _, w := range []string{"vernieuw", "rotate", "--vernieuw", "nieuw"} {
+		if !rotateWord(w) {
+			t.Errorf("%s does not rotate", w)
+		}
+	}
+	for _, w := range []string{"weg", "remove", "verwijder"} {
+		if !removeWord(w) {
+			t.Errorf("%s does not remove", w)
+		}
+	}
+	if id := idWord(words(t, "`AB12cd`.")[0]); id != "ab12cd" {
+		t.Errorf("idWord: %q", id)
+	}
+}
