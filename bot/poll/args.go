@@ -27,7 +27,10 @@ type spec struct {
 	AllowAdd  bool
 	MaxVotes  int
 	Closes    time.Time
-	Remind    []time.Duration // nudges, this long before Closes (nudge.go)
+	// ClosesMoved is set when the closing time asked for does not exist
+	// (the clocks go forward over it) and Closes was moved past the gap.
+	ClosesMoved bool
+	Remind      []time.Duration // nudges, this long before Closes (nudge.go)
 }
 
 // The settings (instellingen) of a new poll, by every name they answer
@@ -175,12 +178,12 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			if !ok || strings.TrimSpace(v) == "" {
 				return sp, bot.Errorf("poll.err.close_missing")
 			}
-			at, used, err := closeTime(v, toks[i+1:], now, loc)
+			at, moved, used, err := closeTime(v, toks[i+1:], now, loc)
 			if err != nil {
 				return sp, err
 			}
 			i += used
-			sp.Closes = at
+			sp.Closes, sp.ClosesMoved = at, moved
 		case set == "herinner":
 			v, _ := takeValue()
 			r, err := parseRemind(v, when.Span)
@@ -382,9 +385,9 @@ const maxJoin = 4
 // one; a quoted word never joins. It returns how many words it took.
 //
 // A day without a time closes at the end of that day, 23:59 on the wall.
-func closeTime(v string, rest []token, now time.Time, loc *time.Location) (time.Time, int, error) {
+// moved reports a time the clocks skip, moved past the gap.
+func closeTime(v string, rest []token, now time.Time, loc *time.Location) (at time.Time, moved bool, used int, err error) {
 	r, err := when.Moment(v, now, loc)
-	used := 0
 	if err != nil || r.DayOnly {
 		dayOnly := err == nil
 		joined := v
@@ -408,19 +411,19 @@ func closeTime(v string, rest []token, now time.Time, loc *time.Location) (time.
 	if err != nil {
 		var we *when.Error
 		if errors.As(err, &we) {
-			return time.Time{}, 0, bot.Errorf("poll.err.close_value", "Problem", we.UserError())
+			return time.Time{}, false, 0, bot.Errorf("poll.err.close_value", "Problem", we.UserError())
 		}
-		return time.Time{}, 0, err
+		return time.Time{}, false, 0, err
 	}
-	at := r.At
+	at = r.At
 	if r.DayOnly {
 		at = time.Date(at.Year(), at.Month(), at.Day(), 23, 59, 0, 0, loc)
 	}
 	if !at.After(now) {
-		return time.Time{}, 0, bot.Errorf("poll.err.close_past")
+		return time.Time{}, false, 0, bot.Errorf("poll.err.close_past")
 	}
 	if at.Sub(now) > 366*24*time.Hour {
-		return time.Time{}, 0, bot.Errorf("poll.err.close_far")
+		return time.Time{}, false, 0, bot.Errorf("poll.err.close_far")
 	}
-	return at, used, nil
+	return at, r.Moved, used, nil
 }

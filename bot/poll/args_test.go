@@ -185,10 +185,19 @@ func TestCloseTime(t *testing.T) {
 		{"2026-10-25", time.Date(2026, 10, 25, 23, 59, 0, 0, ams)},
 	}
 	for _, tt := range tests {
-		got, used, err := closeTime(tt.in, nil, now, ams)
-		if err != nil || !got.Equal(tt.want) || used != 0 {
+		got, moved, used, err := closeTime(tt.in, nil, now, ams)
+		if err != nil || !got.Equal(tt.want) || used != 0 || moved {
 			t.Errorf("closeTime(%q) = %v, %d, %v; want %v", tt.in, got, used, err, tt.want)
 		}
+	}
+}
+
+// TestCloseTimeMoved: a closing time the clocks skip is moved past the
+// gap, and says so, so the reply can tell the creator.
+func TestCloseTimeMoved(t *testing.T) {
+	at, moved, _, err := closeTime("2026-03-29 02:30", nil, now, ams)
+	if err != nil || !moved || !at.Equal(time.Date(2026, 3, 29, 3, 30, 0, 0, ams)) {
+		t.Errorf("closeTime(2026-03-29 02:30) = %v, moved %v, %v; want 03:30, moved", at, moved, err)
 	}
 }
 
@@ -292,7 +301,7 @@ func FuzzCloseTime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		at, _, err := closeTime(s, nil, now, ams)
+		at, _, _, err := closeTime(s, nil, now, ams)
 		if err != nil {
 			if _, ok := bot.AsUserError(err); !ok {
 				t.Fatalf("closeTime(%q): not a user error: %v", s, err)

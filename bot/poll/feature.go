@@ -268,6 +268,9 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 	}
 	tr := bot.T(req.Locale)
 	reply := tr.S("poll.created", "ID", p.ID)
+	if sp.ClosesMoved {
+		reply += "\n" + tr.S("poll.close_moved", "Time", p.Closes.In(req.User.Location(f.c.Location)).Format("15:04"))
+	}
 	switch {
 	case noNudges:
 		reply += "\n" + tr.S("poll.nudge.unsupported")

@@ -887,3 +887,13 @@ func TestCheckBeforeConfirm(t *testing.T) {
 		t.Fatal("a check closed the poll")
 	}
 }
+
+// TestClosingTimeTheClocksSkip: a closing time that does not exist (the
+// clocks go forward over it) closes an hour later, and the reply says so.
+func TestClosingTimeTheClocksSkip(t *testing.T) {
+	fx := setup(t)
+	r := fx.command("anna", `Lunch? Pizza Soep --sluit=2026-03-29 02:30`)
+	if got := replyText(r); !strings.Contains(got, "de klok vooruit") || !strings.Contains(got, "03:30") {
+		t.Errorf("reply %q; want it to say the poll closes at 03:30, as the clocks skip 02:30", got)
+	}
+}
