@@ -344,10 +344,17 @@ func (m *Messages) Close() {
 	var pending []string
 	var puts []string
 	for key, msg := range m.msgs {
-		if msg.timer != nil && msg.timer.Stop() || msg.dirty {
+		// A timer that fired but whose function has not yet taken m.mu
+		// finds m stopped and does nothing, so what it was for is done
+		// here too, whether Stop caught it or not.
+		if msg.timer != nil {
+			msg.timer.Stop()
+		}
+		if msg.timer != nil || msg.dirty {
 			pending = append(pending, key)
 		}
-		if msg.putTimer != nil && msg.putTimer.Stop() {
+		if msg.putTimer != nil {
+			msg.putTimer.Stop()
 			puts = append(puts, key)
 		}
 		msg.timer, msg.putTimer = nil, nil
