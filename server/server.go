@@ -136,7 +136,9 @@ func (s *Server) Handler() http.Handler {
 		case pattern == "GET /metrics" || pattern == "GET /healthz":
 			return
 		}
-		s.Log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", took)
+		if s.Log.Enabled(r.Context(), level) { // the arguments cost even when not logged
+			s.Log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", took)
+		}
 	})
 }
 

@@ -60,7 +60,7 @@ end
 // ("" for none), delivery ttl in ms, poll.NamesKept, the clicked message
 // as JSON ("" for none).
 var clickScript = goredis.NewScript(pollTallyLua + `
-local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref', 'tallied')
+local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref', 'tallied', 'holes')
 if not f[2] then return {'not_found'} end
 local home, platform, channel = f[4] or '', ARGV[1], ARGV[2]
 if string.sub(home, 1, #platform + 1) ~= platform .. ':' or string.sub(home, -(#channel + 1)) ~= ':' .. channel then
@@ -135,15 +135,19 @@ for _, o in ipairs(current) do
       if #out < #list then
         if #out == 0 then redis.call('HDEL', KEYS[3], 'n' .. o, 'm' .. o)
         else redis.call('HSET', KEYS[3], 'n' .. o, cjson.encode(out), 'm' .. o, #out) end
+        if f[9] ~= '1' then redis.call('HSET', KEYS[1], 'holes', '1') end
       end
     end
   end
 end
 for _, o in ipairs(after) do
   if not has(current, o) then
-    redis.call('HINCRBY', KEYS[3], 'c' .. o, 1)
-    -- m<o> is the length of n<o>: a full list is not read on every click
-    if (tonumber(redis.call('HGET', KEYS[3], 'm' .. o)) or 0) < kept then
+    local count = redis.call('HINCRBY', KEYS[3], 'c' .. o, 1)
+    -- m<o> is the length of n<o>: a full list is not read on every click.
+    -- Until a named voter is taken off a list (the poll's 'holes'), a
+    -- list holds the first min(count, kept) voters, so past kept votes
+    -- it is full and m<o> need not be read either.
+    if (count <= kept or f[9] == '1') and (tonumber(redis.call('HGET', KEYS[3], 'm' .. o)) or 0) < kept then
       local names = redis.call('HGET', KEYS[3], 'n' .. o)
       local list = {}
       if names then list = cjson.decode(names) end

@@ -701,6 +701,35 @@ func TestClicks(t *testing.T, newStore func(t *testing.T) poll.Store) {
 	t.Run("RecordsMissingRef", func(t *testing.T) { testClickRef(t, newStore(t)) })
 	t.Run("VoteLimitSaysMax", func(t *testing.T) { testClickLimit(t, newStore(t)) })
 	t.Run("ConcurrentClicksTally", func(t *testing.T) { testConcurrentClickTally(t, newStore(t)) })
+	t.Run("NamesRefilled", func(t *testing.T) { testNamesRefilled(t, newStore(t)) })
+}
+
+// testNamesRefilled: an option names its first poll.NamesKept voters; when
+// a named voter takes their vote back, the next voter takes the free place,
+// also once the option has more votes than it names.
+func testNamesRefilled(t *testing.T, s poll.Store) {
+	mustCreate(t, s, newPoll("p1", t0, "A", "B"))
+	vote := func(voter string) {
+		t.Helper()
+		if _, err := Vote(t.Context(), s, "p1", voter, "Name of "+voter, 0); err != nil {
+			t.Fatalf("%s votes: %v", voter, err)
+		}
+	}
+	for i := range poll.NamesKept + 2 {
+		vote(fmt.Sprintf("U%02d", i))
+	}
+	if tl := checkTally(t, s, "p1"); len(tl.Names[0]) != poll.NamesKept {
+		t.Fatalf("%d votes name %v; want the first %d", tl.Counts[0], tl.IDs[0], poll.NamesKept)
+	}
+	vote("U03") // takes the vote back: a named voter leaves the list
+	if tl := checkTally(t, s, "p1"); len(tl.Names[0]) != poll.NamesKept-1 || slices.Contains(tl.IDs[0], "U03") {
+		t.Fatalf("after U03 took their vote back: names %v", tl.IDs[0])
+	}
+	vote("U99")
+	tl := checkTally(t, s, "p1")
+	if len(tl.Names[0]) != poll.NamesKept || !slices.Contains(tl.IDs[0], "U99") {
+		t.Fatalf("%d votes name %v; want %d names, U99 in U03's place", tl.Counts[0], tl.IDs[0], poll.NamesKept)
+	}
 }
 
 // checkTally compares the store's tally with one counted from its ballots.
