@@ -35,98 +35,11 @@ type spec struct {
 
 // The settings (instellingen) of a new poll, by every name they answer
 // to, Dutch first: the first name of each is the one help shows.
-var flagNames = []struct{ name, setting string }{
+var flags = bot.Flags{
 	{"anoniem", "anoniem"}, {"verborgen", "verborgen"}, {"toevoegen", "toevoegen"}, {"stemmen", "stemmen"}, {"sluit", "sluit"},
 	{"anonymous", "anoniem"}, {"hidden", "verborgen"}, {"add-options", "toevoegen"}, {"votes", "stemmen"}, {"close", "sluit"},
 	{"anon", "anoniem"}, {"geheim", "verborgen"}, {"add", "toevoegen"}, {"tot", "sluit"}, {"until", "sluit"},
 	{"herinner", "herinner"}, {"remind", "herinner"}, {"herinnering", "herinner"}, {"reminder", "herinner"},
-}
-
-// setting returns the setting a flag name stands for.
-func setting(name string) (string, bool) {
-	for _, f := range flagNames {
-		if f.name == name {
-			return f.setting, true
-		}
-	}
-	return "", false
-}
-
-// flagName reads a flag token: "--anoniem", "—anoniem" (a phone turned the
-// two dashes into one long one), "--stemmen=2", and "-anoniem" for a name
-// kring knows. It returns the lower-case name and the value after '=', and
-// whether the token is a flag at all.
-func flagName(t token) (name, value string, hasValue, ok bool) {
-	if t.Quoted {
-		return "", "", false, false
-	}
-	s, single := t.Text, false
-	switch {
-	case strings.HasPrefix(s, "--"):
-		s = s[2:]
-	case strings.HasPrefix(s, "—"), strings.HasPrefix(s, "–"):
-		s = strings.TrimLeft(s, "—–")
-	case strings.HasPrefix(s, "-"):
-		s, single = s[1:], true
-	default:
-		return "", "", false, false
-	}
-	if s == "" {
-		return "", "", false, false
-	}
-	name, value, hasValue = strings.Cut(s, "=")
-	name = strings.ToLower(name)
-	if _, known := setting(name); single && !known {
-		return "", "", false, false // "-5", "-" : an option, not a flag
-	}
-	return name, value, hasValue, true
-}
-
-// suggestFlag returns the flag name nearest to one kring does not know,
-// when one is near enough to be a slip: "sluiten" → "sluit".
-func suggestFlag(name string) (string, bool) {
-	best, bestDist := "", 0
-	for _, f := range flagNames {
-		d := editDistance(name, f.name)
-		limit := 2
-		if len([]rune(f.name)) <= 4 {
-			limit = 1
-		}
-		if len([]rune(name)) >= 3 && strings.HasPrefix(f.name, name) {
-			d = 1 // "verb" for "verborgen"
-		}
-		if d <= limit && (best == "" || d < bestDist) {
-			best, bestDist = f.name, d
-		}
-	}
-	return best, best != ""
-}
-
-// editDistance is the number of single-letter insertions, deletions,
-// substitutions and swaps of neighbours that turn a into b.
-func editDistance(a, b string) int {
-	x, y := []rune(a), []rune(b)
-	d := make([][]int, len(x)+1)
-	for i := range d {
-		d[i] = make([]int, len(y)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(x); i++ {
-		for j := 1; j <= len(y); j++ {
-			cost := 1
-			if x[i-1] == y[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(x)][len(y)]
 }
 
 // parseCreate reads a new poll: a question, its options, and settings
@@ -135,7 +48,7 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 	sp := spec{MaxVotes: 1}
 	var words []token
 	for i := 0; i < len(toks); i++ {
-		name, value, hasValue, ok := flagName(toks[i])
+		name, value, hasValue, ok := flags.Parse(toks[i])
 		if !ok {
 			words = append(words, toks[i])
 			continue
@@ -146,17 +59,17 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 				return value, true
 			}
 			if i+1 < len(toks) {
-				if _, _, _, isFlag := flagName(toks[i+1]); !isFlag {
+				if _, _, _, isFlag := flags.Parse(toks[i+1]); !isFlag {
 					i++
 					return toks[i].Text, true
 				}
 			}
 			return "", false
 		}
-		set, known := setting(name)
+		set, known := flags.Setting(name)
 		switch {
 		case !known:
-			if near, ok := suggestFlag(name); ok {
+			if near, ok := flags.Suggest(name); ok {
 				return sp, bot.Errorf("poll.err.unknown_flag_near", "Flag", bot.Escape(toks[i].Text), "Near", near)
 			}
 			return sp, bot.Errorf("poll.err.unknown_flag", "Flag", bot.Escape(toks[i].Text))
@@ -392,7 +305,7 @@ func closeTime(v string, rest []token, now time.Time, loc *time.Location) (at ti
 		dayOnly := err == nil
 		joined := v
 		for k := 0; k < len(rest) && k < maxJoin; k++ {
-			if _, _, _, isFlag := flagName(rest[k]); isFlag || rest[k].Quoted {
+			if _, _, _, isFlag := flags.Parse(rest[k]); isFlag || rest[k].Quoted {
 				break
 			}
 			joined += " " + rest[k].Text

@@ -505,21 +505,6 @@ func TestFlagNearMiss(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"sluit", "sluit", 0}, {"slut", "sluit", 1}, {"sluiten", "sluit", 2},
-		{"anoneim", "anoniem", 1}, {"stemen", "stemmen", 1}, {"abc", "", 3}, {"ë", "e", 1},
-	}
-	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 func TestIDArg(t *testing.T) {
 	tests := []struct {
 		in   string
