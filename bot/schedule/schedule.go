@@ -45,7 +45,10 @@ type Store interface {
 	Cancel(ctx context.Context, id string) error
 	// Claim atomically leases to owner, until now+lease, up to max jobs due
 	// at or before now that hold no unexpired lease, earliest first. Two
-	// concurrent claims never return the same job.
+	// concurrent claims never return the same job. A job whose lease ran
+	// out may be ordered by its due time or by its lease's end (when it
+	// became claimable again): a store may keep retried jobs behind those
+	// that fell due meanwhile.
 	Claim(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Job, error)
 	// ClaimKinds is Claim with a cap per kind: of a kind named in perKind
 	// it leases at most perKind[kind] jobs (none for 0) and passes over

@@ -30,9 +30,13 @@
 //	kring:channel:{platform:team:channel}:meetings ZSET  meeting ids by creation time (ms)
 //	kring:attending:{platform:user}              SET     meeting ids answered Yes or Maybe (and maybe more)
 //	kring:{feeds}:token, kring:{feeds}:of        HASH    calendar feed token → feed, feed → token
-//	kring:{jobs}:due                             ZSET    job ids by due time (µs)
+//	kring:{jobs}:due:KIND                        ZSET    job ids of KIND by when claimable (µs): due time, or lease end while leased
+//	kring:{jobs}:kinds                           SET     the kinds that have a due:KIND set
 //	kring:{jobs}:job                             HASH    job id → job JSON
+//	kring:{jobs}:at                              HASH    job id → due time (µs)
+//	kring:{jobs}:kind                            HASH    job id → kind
 //	kring:{jobs}:lease                           HASH    job id → "untilµs owner"
+//	kring:{jobs}:due                             ZSET    an older kring's job ids by due time, moved to the above by the first claim
 //	kring:once:{KEY}                             STRING  with a TTL, for schedule.Store.Once
 //	kring:workspace:{platform:team:}             HASH    setting name → value
 //

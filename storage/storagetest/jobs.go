@@ -28,6 +28,9 @@ func TestJobs(t *testing.T, newStore func(t *testing.T) schedule.Store) {
 	t.Run("ConcurrentClaims", func(t *testing.T) { testConcurrentClaims(t, newStore(t)) })
 	t.Run("Once", func(t *testing.T) { testOnce(t, newStore(t)) })
 	t.Run("ClaimKinds", func(t *testing.T) { testClaimKinds(t, newStore(t)) })
+	t.Run("ClaimKindsPastFullBacklog", func(t *testing.T) { testClaimKindsPastFullBacklog(t, newStore(t)) })
+	t.Run("PutChangesKind", func(t *testing.T) { testPutChangesKind(t, newStore(t)) })
+	t.Run("ClaimAfterLeasesRanOut", func(t *testing.T) { testClaimAfterLeasesRanOut(t, newStore(t)) })
 	t.Run("ExtendByOwner", func(t *testing.T) { testExtendByOwner(t, newStore(t)) })
 	t.Run("ExtendByAnother", func(t *testing.T) { testExtendByAnother(t, newStore(t)) })
 	t.Run("ExtendAfterTakeover", func(t *testing.T) { testExtendAfterTakeover(t, newStore(t)) })
@@ -264,6 +267,94 @@ func testClaimKinds(t *testing.T, s schedule.Store) {
 	checkClaimed(t, mustClaim(t, s, now, "C", time.Minute, 10), "f1")
 	if got, err := s.ClaimKinds(ctx, now, "A", time.Minute, 0, map[string]int{"feed": 1}); err != nil || len(got) != 0 {
 		t.Errorf("ClaimKinds with max 0 = %v, %v", jobIDs(got), err)
+	}
+}
+
+// testClaimKindsPastFullBacklog: thousands of due jobs of a kind whose cap
+// is full, some of them leased, do not hide a job of another kind due
+// after them all, nor the ones of their own kind once the cap allows.
+func testClaimKindsPastFullBacklog(t *testing.T, s schedule.Store) {
+	ctx := t.Context()
+	const backlog = 5000
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range work {
+				if err := s.Put(ctx, kindJob(fmt.Sprintf("r%05d", i), "reminder", t0.Add(time.Duration(i)*time.Millisecond))); err != nil {
+					t.Errorf("Put: %v", err)
+				}
+			}
+		})
+	}
+	for i := range backlog {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	mustPut(t, s, kindJob("p1", "poll.close", t0.Add(time.Hour)))
+	now := t0.Add(2 * time.Hour)
+	got, err := s.ClaimKinds(ctx, now, "A", time.Minute, 4, map[string]int{"reminder": 4})
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got, "r00000", "r00001", "r00002", "r00003")
+	got, err = s.ClaimKinds(ctx, now, "A", time.Minute, 12, map[string]int{"reminder": 0, "poll.close": 4})
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got, "p1")
+	got, err = s.ClaimKinds(ctx, now, "B", time.Minute, 16, map[string]int{"reminder": 2, "poll.close": 4})
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got, "r00004", "r00005")
+}
+
+// testPutChangesKind: a job Put again with another kind counts against
+// the new kind's cap only.
+func testPutChangesKind(t *testing.T, s schedule.Store) {
+	ctx := t.Context()
+	mustPut(t, s, kindJob("j1", "digest", t0), kindJob("j1", "feed", t0))
+	got, err := s.ClaimKinds(ctx, t0, "A", time.Minute, 10, map[string]int{"feed": 0})
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got)
+	got, err = s.ClaimKinds(ctx, t0, "A", time.Minute, 10, map[string]int{"digest": 0})
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got, "j1")
+	if len(got) == 1 && got[0].Kind != "feed" {
+		t.Errorf("claimed kind %q, want feed", got[0].Kind)
+	}
+}
+
+// testClaimAfterLeasesRanOut: a job whose lease ran out is claimable
+// again, of any kind, among jobs that were never claimed; a leased one
+// whose lease still holds is not, however early it was due.
+func testClaimAfterLeasesRanOut(t *testing.T, s schedule.Store) {
+	ctx := t.Context()
+	mustPut(t, s, kindJob("a1", "a", t0), kindJob("b1", "b", t0.Add(time.Second)))
+	got, err := s.ClaimKinds(ctx, t0.Add(time.Second), "A", time.Minute, 10, nil)
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got, "a1", "b1")
+	mustExtend(t, s, got[1], "A", t0.Add(time.Hour), true)
+	mustPut(t, s, kindJob("a2", "a", t0.Add(2*time.Minute)), kindJob("b2", "b", t0.Add(3*time.Minute)))
+	got, err = s.ClaimKinds(ctx, t0.Add(10*time.Minute), "B", 2*time.Hour, 10, map[string]int{"a": 1, "b": 1})
+	if err != nil {
+		t.Fatalf("ClaimKinds: %v", err)
+	}
+	checkClaimed(t, got, "a1", "b2")
+	// b1's lease ran out later than a2 fell due but b1 was due earlier:
+	// the contract leaves their order to the store.
+	ids := jobIDs(mustClaim(t, s, t0.Add(time.Hour), "C", time.Minute, 10))
+	slices.Sort(ids)
+	if want := []string{"a2", "b1"}; !slices.Equal(ids, want) {
+		t.Errorf("claimed %v, want %v in any order", ids, want)
 	}
 }
 
