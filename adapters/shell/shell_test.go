@@ -1,51 +1,29 @@
 package shell_test
 
 import (
-	"bytes"
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/kringbot/kring/adapters/shell"
+	"github.com/kringbot/kring/adapters/shell/shelltest"
+
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/bottest"
-	"github.com/kringbot/kring/bot/kring"
 	"github.com/kringbot/kring/bot/poll"
-	"github.com/kringbot/kring/bot/schedule"
-	"github.com/kringbot/kring/storage/bolt"
 )
 
-// session runs a script through a shell wired as kring shell wires it, on a
-// fresh embedded store and a clock standing still at a known time.
+// session runs a script through a shell with /poll wired as kring shell
+// wires it (shelltest.Run).
 func session(t *testing.T, script string) string {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "kring.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ams, _ := time.LoadLocation("Europe/Amsterdam")
-	clock := &shell.Clock{Base: bottest.NewClock(time.Date(2026, 1, 13, 14, 30, 0, 0, ams))}
-	mux := &bot.Mux{Settings: db.Settings()}
-	runner := &schedule.Runner{Store: db.Jobs(), Clock: clock, Max: 1}
-	var out bytes.Buffer
-	sh := shell.New(mux, runner, clock, &out)
-	sh.Echo = true
-	n := 0
-	poll.New(poll.Config{
-		NewID: func() string { n++; return fmt.Sprintf("p%d", n) },
-		Store: db.Polls(), Jobs: db.Jobs(), Poster: sh, Clock: clock, Location: ams,
-		Admins: bot.ParseAdmins("beheer"), Secret: "test", Locale: mux.Locale,
-	}).Register(mux, runner)
-	kring.New(db.Settings(), mux, bot.ParseAdmins("beheer")).Register(mux, nil)
-	if err := sh.Run(context.Background(), strings.NewReader(script)); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
+	return shelltest.Run(t, script, func(s shelltest.Session) {
+		poll.New(poll.Config{
+			NewID: shelltest.Counter("p"),
+			Store: s.DB.Polls(), Jobs: s.DB.Jobs(), Poster: s.Shell, Clock: s.Clock, Location: shelltest.Amsterdam,
+			Admins: bot.ParseAdmins(shelltest.Admins), Secret: "test", Locale: s.Mux.Locale,
+		}).Register(s.Mux, s.Runner)
+	})
 }
 
 func golden(t *testing.T, name, got string) {
