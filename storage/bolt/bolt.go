@@ -38,7 +38,7 @@ var (
 	bucketTally     = []byte("poll_tally") // poll id → tally JSON (see polltally.go)
 	bucketPollIndex = []byte("poll_index") // channel key → bucket of created+id → id
 	bucketJobs      = []byte("jobs")       // job id → jobRecord JSON
-	bucketDue       = []byte("jobs_due")   // due+id → id, in due order
+	bucketDue       = []byte("jobs_due")   // due+id → id: older files' job order, moved by the first claim (see jobs.go)
 	bucketOnce      = []byte("once")       // key → expiry (unix ns, 8 bytes)
 	bucketOnceExp   = []byte("once_exp")   // expiry+key → key, in expiry order
 	bucketSettings  = []byte("settings")   // workspace key → bucket of name → value
