@@ -39,6 +39,14 @@ type Poll struct {
 	// Remind are how long before Closes the channel's members who have
 	// not voted get a direct message (--herinner=1d,1u), longest first.
 	Remind []time.Duration `json:"remind,omitempty"`
+	// Kind is "" for a poll voted on with buttons, KindRank for one whose
+	// voters put the options in order, KindPoints for a dot vote.
+	Kind string `json:"kind,omitempty"`
+	// Method counts a ranked poll: "" by Borda count, MethodIRV by
+	// instant runoff.
+	Method string `json:"method,omitempty"`
+	// Points is what each voter spreads in a dot vote.
+	Points int `json:"points,omitempty"`
 }
 
 // Option is one answer a voter can choose.
@@ -54,8 +62,27 @@ type Ballot struct {
 	Voter string `json:"voter"`
 	// Name is the voter's display name; "" in an anonymous poll.
 	Name string `json:"name,omitempty"`
-	// Options are the chosen option indexes, in the order chosen.
+	// Options are the chosen option indexes, in the order chosen; in a
+	// ranked poll, the voter's order, first choice first.
 	Options []int `json:"options"`
+	// Points are, in a ranked or dot-vote poll, what each of Options adds
+	// to its count: its Borda points (BordaPoints), or the points given.
+	// Nil in a poll voted on with buttons, where each option counts 1.
+	Points []int `json:"points,omitempty"`
+}
+
+// Cast is a whole ballot of a ranked or dot-vote poll, handed in through a
+// form: all a Store needs to replace the voter's ballot with it.
+type Cast struct {
+	Poll    string    // the poll's id
+	Channel bot.Where // where the form came from; a poll kept elsewhere is ErrNotFound
+	Voter   string    // the user id: a named poll stores the ballot under it
+	AnonKey string    // what stands for the voter in an anonymous poll
+	Name    string    // the voter's name; a named poll keeps it
+	// Options and Points are the new ballot (Ballot.Options and .Points,
+	// as long as each other); no options takes the ballot back.
+	Options []int
+	Points  []int
 }
 
 // Click is a click on a vote button, all a Store needs to apply it.
@@ -100,6 +127,7 @@ var (
 	ErrVoteLimit     = errors.New("vote limit reached")
 	ErrTooManyOption = errors.New("poll has the most options it may have")
 	ErrDuplicate     = errors.New("option exists already")
+	ErrWrongKind     = errors.New("poll is not voted on this way")
 )
 
 // Toggle is the voting rule: given a voter's current choices, it returns
@@ -111,6 +139,9 @@ var (
 func (p *Poll) Toggle(current []int, option int) ([]int, error) {
 	if p.Closed {
 		return current, ErrClosed
+	}
+	if p.Kind != "" {
+		return current, ErrWrongKind
 	}
 	if option < 0 || option >= len(p.Options) {
 		return current, ErrNoSuchOption
@@ -126,6 +157,23 @@ func (p *Poll) Toggle(current []int, option int) ([]int, error) {
 		return []int{option}, nil
 	}
 	return current, ErrVoteLimit
+}
+
+// CheckCast checks a ballot for p as a Store does: a Store refuses what it
+// refuses, with the same errors.
+func (p *Poll) CheckCast(c Cast) error {
+	if p.Closed {
+		return ErrClosed
+	}
+	if p.Kind == "" {
+		return ErrWrongKind
+	}
+	for _, o := range c.Options {
+		if o < 0 || o >= len(p.Options) {
+			return ErrNoSuchOption
+		}
+	}
+	return nil
 }
 
 // Store keeps polls and their ballots.
@@ -150,6 +198,15 @@ type Store interface {
 	// Errors: ErrNotFound, ErrClosed, ErrNoSuchOption, ErrVoteLimit,
 	// bot.ErrRepeated.
 	Click(ctx context.Context, c Click) (Clicked, error)
+	// SetBallot replaces a voter's ballot in a ranked or dot-vote poll in
+	// one atomic step: it checks that the poll is in c's channel (else
+	// ErrNotFound), open (ErrClosed), of such a kind (ErrWrongKind), and
+	// that every option exists (ErrNoSuchOption); stores the ballot under
+	// c.AnonKey in an anonymous poll, else under c.Voter with c.Name; and
+	// keeps the Tally in step, each option counting its Points. No options
+	// removes the ballot. Whether the ballot itself is sound (no option
+	// twice, the right total) the poll package checks before (CheckCast).
+	SetBallot(ctx context.Context, c Cast) (Clicked, error)
 	// Tally returns a poll without its ballots and its tally, with the
 	// first NamesKept voters of each option named. Its cost does not grow
 	// with the number of voters. ErrNotFound.

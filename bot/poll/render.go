@@ -65,11 +65,11 @@ func Count(p *Poll, ballots []Ballot) Tally {
 			continue
 		}
 		t.Voters++
-		for _, o := range b.Options {
+		for i, o := range b.Options {
 			if o < 0 || o >= len(p.Options) {
 				continue // an option index from a newer poll state; never shown
 			}
-			t.Counts[o]++
+			t.Counts[o] += b.weight(i)
 			if !p.Anonymous {
 				t.Named(o, []string{b.Voter}, map[string]string{b.Voter: b.Name})
 			}
@@ -77,6 +77,18 @@ func Count(p *Poll, ballots []Ballot) Tally {
 	}
 	t.Sort()
 	return t
+}
+
+// weight is what option i of b adds to its count: 1 for a click, else
+// its points.
+func (b Ballot) weight(i int) int {
+	switch {
+	case b.Points == nil:
+		return 1
+	case i < len(b.Points):
+		return b.Points[i]
+	}
+	return 0
 }
 
 // Percent is option o's share of the voters, rounded.

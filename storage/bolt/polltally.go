@@ -49,9 +49,9 @@ func getTally(tx *bbolt.Tx, id string, votes *bbolt.Bucket) (*storedTally, error
 		if len(b.Options) > 0 {
 			t.Voters++
 		}
-		for _, o := range b.Options {
+		for i, o := range b.Options {
 			t.grow(o)
-			t.Counts[o]++
+			t.Counts[o] += weight(b, i)
 			if len(t.Names[o]) < poll.NamesKept {
 				t.Names[o] = append(t.Names[o], string(k))
 			}
@@ -251,4 +251,101 @@ func (s *Polls) Tally(ctx context.Context, id string) (*poll.Poll, poll.Tally, e
 	}
 	t.Sort()
 	return p, t, nil
+}
+
+// SetBallot replaces a voter's whole ballot in a ranked or dot-vote poll
+// and moves the tally by the difference, in one write transaction.
+func (s *Polls) SetBallot(ctx context.Context, c poll.Cast) (poll.Clicked, error) {
+	if err := ctx.Err(); err != nil {
+		return poll.Clicked{}, err
+	}
+	var out poll.Clicked
+	err := s.d.update(func(tx *bbolt.Tx) error {
+		out = poll.Clicked{}
+		p, err := getPoll(tx, c.Poll)
+		if errors.Is(err, poll.ErrNotFound) || err == nil && !p.Where.Reaches(c.Channel) {
+			return poll.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := p.CheckCast(c); err != nil {
+			return err
+		}
+		votes, err := tx.Bucket(bucketVotes).CreateBucketIfNotExists([]byte(c.Poll))
+		if err != nil {
+			return fmt.Errorf("ballot bucket: %w", err)
+		}
+		voter, name := c.Voter, c.Name
+		if p.Anonymous {
+			voter, name = c.AnonKey, ""
+		}
+		key := []byte(voter)
+		var current poll.Ballot
+		if v := votes.Get(key); v != nil {
+			if err := json.Unmarshal(v, &current); err != nil {
+				return fmt.Errorf("decode ballot of %s: %w", voter, err)
+			}
+		}
+		t, err := getTally(tx, c.Poll, votes)
+		if err != nil {
+			return err
+		}
+		b := poll.Ballot{Voter: voter, Name: name, Options: slices.Clone(c.Options), Points: slices.Clone(c.Points)}
+		if len(b.Options) == 0 {
+			b.Options, b.Points = []int{}, nil
+			if err := votes.Delete(key); err != nil {
+				return fmt.Errorf("remove ballot of %s: %w", voter, err)
+			}
+		} else {
+			v, err := json.Marshal(b)
+			if err != nil {
+				return fmt.Errorf("encode ballot: %w", err)
+			}
+			if err := votes.Put(key, v); err != nil {
+				return fmt.Errorf("store ballot of %s: %w", voter, err)
+			}
+		}
+		for i, o := range current.Options {
+			t.grow(o)
+			t.Counts[o] -= weight(current, i)
+			t.Names[o] = slices.DeleteFunc(t.Names[o], func(v string) bool { return v == voter })
+		}
+		for i, o := range b.Options {
+			t.grow(o)
+			t.Counts[o] += weight(b, i)
+			if len(t.Names[o]) < poll.NamesKept {
+				t.Names[o] = append(t.Names[o], voter)
+			}
+		}
+		switch {
+		case len(current.Options) == 0 && len(b.Options) > 0:
+			t.Voters++
+		case len(current.Options) > 0 && len(b.Options) == 0:
+			t.Voters--
+		}
+		if err := putTally(tx, c.Poll, t); err != nil {
+			return err
+		}
+		out.Ballot = b
+		if p.Anonymous || p.Hidden {
+			out.Poll = p
+		}
+		return nil
+	})
+	if err != nil {
+		return poll.Clicked{}, fmt.Errorf("set ballot in poll %s: %w", c.Poll, err)
+	}
+	return out, nil
+}
+
+// weight is what option i of b adds to its count.
+func weight(b poll.Ballot, i int) int {
+	if b.Points == nil {
+		return 1
+	}
+	if i < len(b.Points) {
+		return b.Points[i]
+	}
+	return 0
 }

@@ -30,6 +30,7 @@ import (
 //	closed_at  RFC 3339 time, "" while open
 //	ref        the posted message, JSON, "" until posted
 //	channel    where.Key(), to find the index entry on Delete
+//	kind       poll.Poll.Kind: "" for buttons, else set by SetBallot only
 //
 // Its ballots are a second HASH, voter → {"name":..., "options":[...]},
 // and its tally a third (see clickScript), all in the same Cluster slot,
@@ -61,6 +62,7 @@ var refusals = map[string]error{
 	"too_many":  poll.ErrTooManyOption,
 	"duplicate": poll.ErrDuplicate,
 	"repeated":  bot.ErrRepeated,
+	"kind":      poll.ErrWrongKind,
 }
 
 // createScript stores a poll unless its id is taken, with an empty
@@ -183,6 +185,7 @@ func (p *Polls) create(ctx context.Context, pl *poll.Poll) error {
 		"channel", pl.Where.Key(),
 		"anonymous", boolField(pl.Anonymous),
 		"hidden", boolField(pl.Hidden),
+		"kind", pl.Kind,
 	).Int()
 	if err != nil {
 		return err
@@ -233,6 +236,7 @@ func decodePoll(f map[string]string) (*poll.Poll, error) {
 type storedBallot struct {
 	Name    string `json:"name"`
 	Options []int  `json:"options"`
+	Points  []int  `json:"points,omitempty"` // a ranked or dot-vote poll's
 }
 
 func decodeBallot(raw string) (storedBallot, error) {
@@ -272,7 +276,7 @@ func (p *Polls) Get(ctx context.Context, id string) (*poll.Poll, []poll.Ballot, 
 		if err != nil {
 			return nil, nil, fmt.Errorf("get poll %s: decode ballot of %s: %w", id, voter, err)
 		}
-		ballots = append(ballots, poll.Ballot{Voter: voter, Name: b.Name, Options: b.Options})
+		ballots = append(ballots, poll.Ballot{Voter: voter, Name: b.Name, Options: b.Options, Points: b.Points})
 	}
 	return pl, ballots, nil
 }

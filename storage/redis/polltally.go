@@ -60,7 +60,7 @@ end
 // ("" for none), delivery ttl in ms, poll.NamesKept, the clicked message
 // as JSON ("" for none).
 var clickScript = goredis.NewScript(pollTallyLua + `
-local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref', 'tallied', 'holes')
+local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref', 'tallied', 'holes', 'kind')
 if not f[2] then return {'not_found'} end
 local home, platform, channel = f[4] or '', ARGV[1], ARGV[2]
 if string.sub(home, 1, #platform + 1) ~= platform .. ':' or string.sub(home, -(#channel + 1)) ~= ':' .. channel then
@@ -76,6 +76,7 @@ local function refuse(...)
   return {...}
 end
 if f[1] == '1' then return refuse('closed') end
+if f[10] and f[10] ~= '' then return refuse('kind') end
 local option = tonumber(ARGV[6])
 if option < 0 or option >= tonumber(f[2]) then return refuse('no_option') end
 local anonymous, hidden = f[5] == '1', f[6] == '1'

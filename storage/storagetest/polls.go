@@ -702,6 +702,152 @@ func TestClicks(t *testing.T, newStore func(t *testing.T) poll.Store) {
 	t.Run("VoteLimitSaysMax", func(t *testing.T) { testClickLimit(t, newStore(t)) })
 	t.Run("ConcurrentClicksTally", func(t *testing.T) { testConcurrentClickTally(t, newStore(t)) })
 	t.Run("NamesRefilled", func(t *testing.T) { testNamesRefilled(t, newStore(t)) })
+	t.Run("SetBallotReplaces", func(t *testing.T) { testSetBallot(t, newStore(t)) })
+	t.Run("SetBallotRefusals", func(t *testing.T) { testSetBallotRefusals(t, newStore(t)) })
+	t.Run("SetBallotAnonymous", func(t *testing.T) { testSetBallotAnonymous(t, newStore(t)) })
+	t.Run("ConcurrentSetBallotTally", func(t *testing.T) { testConcurrentSetBallot(t, newStore(t)) })
+}
+
+// cast hands voter's whole ballot to poll id in channelA.
+func cast(t *testing.T, s poll.Store, id, voter string, options, points []int) (poll.Clicked, error) {
+	t.Helper()
+	return s.SetBallot(t.Context(), poll.Cast{
+		Poll: id, Channel: channelA, Voter: voter, AnonKey: "anon-" + voter, Name: "Name of " + voter,
+		Options: options, Points: points,
+	})
+}
+
+// testSetBallot: a ballot handed in whole replaces the voter's last one,
+// and the tally moves by the difference: the old points off, the new on.
+func testSetBallot(t *testing.T, s poll.Store) {
+	p := newPoll("p1", t0, "A", "B", "C")
+	p.Kind = poll.KindRank
+	mustCreate(t, s, p)
+	must := func(voter string, options, points []int) {
+		t.Helper()
+		c, err := cast(t, s, "p1", voter, options, points)
+		if err != nil {
+			t.Fatalf("%s hands in %v: %v", voter, options, err)
+		}
+		if !slices.Equal(c.Ballot.Options, options) && !(len(options) == 0 && len(c.Ballot.Options) == 0) {
+			t.Fatalf("%s's ballot after handing in %v: %v", voter, options, c.Ballot.Options)
+		}
+	}
+	must("anna", []int{2, 0}, []int{2, 1})
+	must("bert", []int{0, 1, 2}, []int{2, 1, 0})
+	tl := checkTally(t, s, "p1")
+	if want := []int{3, 1, 2}; tl.Voters != 2 || !slices.Equal(tl.Counts, want) {
+		t.Fatalf("tally %d voters %v; want 2 voters %v", tl.Voters, tl.Counts, want)
+	}
+	must("anna", []int{1}, []int{2}) // anna changes her mind
+	tl = checkTally(t, s, "p1")
+	if want := []int{2, 3, 0}; tl.Voters != 2 || !slices.Equal(tl.Counts, want) {
+		t.Fatalf("after anna's change: %d voters %v; want 2 voters %v", tl.Voters, tl.Counts, want)
+	}
+	_, ballots, err := s.Get(t.Context(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range ballots {
+		if b.Voter == "anna" && (!slices.Equal(b.Options, []int{1}) || !slices.Equal(b.Points, []int{2}) || b.Name != "Name of anna") {
+			t.Fatalf("anna's stored ballot: %+v", b)
+		}
+	}
+	must("anna", nil, nil) // takes it back
+	tl = checkTally(t, s, "p1")
+	if want := []int{2, 1, 0}; tl.Voters != 1 || !slices.Equal(tl.Counts, want) {
+		t.Fatalf("after anna took hers back: %d voters %v; want 1 voter %v", tl.Voters, tl.Counts, want)
+	}
+}
+
+func testSetBallotRefusals(t *testing.T, s poll.Store) {
+	mustCreate(t, s, newPoll("plain", t0, "A", "B"))
+	p := newPoll("dots", t0, "A", "B")
+	p.Kind, p.Points = poll.KindPoints, 10
+	mustCreate(t, s, p)
+	if _, err := cast(t, s, "plain", "anna", []int{0}, []int{1}); !errors.Is(err, poll.ErrWrongKind) {
+		t.Fatalf("a ballot for a poll with buttons: %v; want ErrWrongKind", err)
+	}
+	if _, err := Vote(t.Context(), s, "dots", "anna", "Anna", 0); !errors.Is(err, poll.ErrWrongKind) {
+		t.Fatalf("a click in a dot vote: %v; want ErrWrongKind", err)
+	}
+	if _, err := cast(t, s, "dots", "anna", []int{0, 2}, []int{5, 5}); !errors.Is(err, poll.ErrNoSuchOption) {
+		t.Fatalf("points for an option that is not there: %v; want ErrNoSuchOption", err)
+	}
+	if _, err := s.SetBallot(t.Context(), poll.Cast{Poll: "dots", Channel: channelB, Voter: "anna", Options: []int{0}, Points: []int{10}}); !errors.Is(err, poll.ErrNotFound) {
+		t.Fatalf("a ballot from another channel: %v; want ErrNotFound", err)
+	}
+	if _, err := cast(t, s, "nope", "anna", []int{0}, []int{10}); !errors.Is(err, poll.ErrNotFound) {
+		t.Fatalf("a ballot for no poll: %v; want ErrNotFound", err)
+	}
+	if err := s.SetClosed(t.Context(), "dots", true, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cast(t, s, "dots", "anna", []int{0}, []int{10}); !errors.Is(err, poll.ErrClosed) {
+		t.Fatalf("a ballot for a closed poll: %v; want ErrClosed", err)
+	}
+	if tl := checkTally(t, s, "dots"); tl.Voters != 0 {
+		t.Fatalf("refused ballots counted: %+v", tl)
+	}
+}
+
+func testSetBallotAnonymous(t *testing.T, s poll.Store) {
+	p := newPoll("p1", t0, "A", "B", "C")
+	p.Kind, p.Points, p.Anonymous = poll.KindPoints, 5, true
+	mustCreate(t, s, p)
+	c, err := cast(t, s, "p1", "anna", []int{0, 2}, []int{3, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ballot.Voter != "anon-anna" || c.Ballot.Name != "" || c.Poll == nil || !c.Poll.Anonymous {
+		t.Fatalf("anonymous ballot: %+v, poll %v", c.Ballot, c.Poll)
+	}
+	_, ballots, err := s.Get(t.Context(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ballots) != 1 || ballots[0].Voter != "anon-anna" || ballots[0].Name != "" || !slices.Equal(ballots[0].Points, []int{3, 2}) {
+		t.Fatalf("stored: %+v", ballots)
+	}
+	if tl := checkTally(t, s, "p1"); !slices.Equal(tl.Counts, []int{3, 0, 2}) {
+		t.Fatalf("tally %v; want [3 0 2]", tl.Counts)
+	}
+}
+
+// testConcurrentSetBallot: voters who hand in and change their ballots at
+// the same time leave a tally that agrees with the ballots.
+func testConcurrentSetBallot(t *testing.T, s poll.Store) {
+	p := newPoll("p1", t0, "A", "B", "C", "D")
+	p.Kind, p.Points = poll.KindPoints, 4
+	mustCreate(t, s, p)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for v := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			voter := fmt.Sprintf("U%02d", v)
+			for k := range 2 {
+				o := (v + k) % 4
+				_, err := s.SetBallot(t.Context(), poll.Cast{
+					Poll: "p1", Channel: channelA, Voter: voter, Name: "Name of " + voter,
+					Options: []int{o, (o + 1) % 4}, Points: []int{3, 1},
+				})
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tl := checkTally(t, s, "p1")
+	if tl.Voters != 20 || tl.Counts[0]+tl.Counts[1]+tl.Counts[2]+tl.Counts[3] != 80 {
+		t.Fatalf("20 voters with 4 points each: %d voters %v", tl.Voters, tl.Counts)
+	}
 }
 
 // testNamesRefilled: an option names its first poll.NamesKept voters; when
@@ -748,11 +894,17 @@ func checkTally(t *testing.T, s poll.Store, id string) poll.Tally {
 		t.Fatalf("tally: %d voters %v; the ballots say %d voters %v", got.Voters, got.Counts, want.Voters, want.Counts)
 	}
 	chose := map[string][]int{}
+	holders := make([]int, len(got.Counts)) // ballots with the option on: a ranked last place counts 0 but is named
 	for _, b := range ballots {
 		chose[b.Voter] = b.Options
+		for _, o := range b.Options {
+			if o < len(holders) {
+				holders[o]++
+			}
+		}
 	}
 	for o := range got.Counts {
-		if len(got.Names[o]) > min(got.Counts[o], poll.NamesKept) || len(got.Names[o]) != len(got.IDs[o]) {
+		if len(got.Names[o]) > min(holders[o], poll.NamesKept) || len(got.Names[o]) != len(got.IDs[o]) {
 			t.Fatalf("option %d: %d names, %d ids for %d votes", o, len(got.Names[o]), len(got.IDs[o]), got.Counts[o])
 		}
 		for i, id := range got.IDs[o] {
