@@ -31,6 +31,9 @@ type spec struct {
 	// (the clocks go forward over it) and Closes was moved past the gap.
 	ClosesMoved bool
 	Remind      []time.Duration // nudges, this long before Closes (nudge.go)
+	Kind        string          // "", KindRank or KindPoints
+	Method      string          // a ranked poll's count: "" Borda, MethodIRV
+	Points      int             // a dot vote's points per voter
 }
 
 // The settings (instellingen) of a new poll, by every name they answer
@@ -40,6 +43,9 @@ var flags = bot.Flags{
 	{"anonymous", "anoniem"}, {"hidden", "verborgen"}, {"add-options", "toevoegen"}, {"votes", "stemmen"}, {"close", "sluit"},
 	{"anon", "anoniem"}, {"geheim", "verborgen"}, {"add", "toevoegen"}, {"tot", "sluit"}, {"until", "sluit"},
 	{"herinner", "herinner"}, {"remind", "herinner"}, {"herinnering", "herinner"}, {"reminder", "herinner"},
+	{"rangschik", "rangschik"}, {"rank", "rangschik"}, {"rangschikken", "rangschik"}, {"ranked", "rangschik"},
+	{"methode", "methode"}, {"method", "methode"},
+	{"punten", "punten"}, {"points", "punten"}, {"dots", "punten"},
 }
 
 // parseCreate reads a new poll: a question, its options, and settings
@@ -47,6 +53,7 @@ var flags = bot.Flags{
 func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) {
 	sp := spec{MaxVotes: 1}
 	var words []token
+	votesSet := false
 	for i := 0; i < len(toks); i++ {
 		name, value, hasValue, ok := flags.Parse(toks[i])
 		if !ok {
@@ -85,7 +92,35 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			if !ok || err != nil || n < 1 || n > MaxOptions {
 				return sp, bot.Errorf("poll.err.votes_value", "Value", bot.Escape(v), "Max", MaxOptions)
 			}
-			sp.MaxVotes = n
+			sp.MaxVotes, votesSet = n, true
+		case set == "rangschik":
+			if sp.Kind == KindPoints {
+				return sp, bot.Errorf("poll.err.kind_both")
+			}
+			sp.Kind = KindRank
+		case set == "punten":
+			if sp.Kind == KindRank {
+				return sp, bot.Errorf("poll.err.kind_both")
+			}
+			v, ok := takeValue()
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if !ok || err != nil || n < 1 || n > MaxPoints {
+				return sp, bot.Errorf("poll.err.points_flag", "Value", bot.Escape(v), "Max", MaxPoints)
+			}
+			sp.Kind, sp.Points = KindPoints, n
+		case set == "methode":
+			v, _ := takeValue()
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "irv", "instant-runoff", "runoff":
+				sp.Method = MethodIRV
+			case "borda":
+				sp.Method = ""
+			default:
+				return sp, bot.Errorf("poll.err.method_value", "Value", bot.Escape(v))
+			}
+			if sp.Method == "" {
+				sp.Method = "borda" // said, so --rangschik is checked for below
+			}
 		case set == "sluit":
 			v, ok := takeValue()
 			if !ok || strings.TrimSpace(v) == "" {
@@ -105,6 +140,18 @@ func parseCreate(toks []token, now time.Time, loc *time.Location) (spec, error) 
 			}
 			sp.Remind = r
 		}
+	}
+	if sp.Method != "" && sp.Kind != KindRank {
+		return sp, bot.Errorf("poll.err.method_needs_rank")
+	}
+	if sp.Method == "borda" {
+		sp.Method = ""
+	}
+	if sp.Kind != "" && votesSet {
+		return sp, bot.Errorf("poll.err.votes_with_kind")
+	}
+	if sp.Kind != "" && sp.AllowAdd {
+		return sp, bot.Errorf("poll.err.add_with_kind")
 	}
 	q, opts, err := splitQuestion(words)
 	if err != nil {

@@ -216,6 +216,7 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 		Where: req.Where, Creator: req.User, Question: sp.Question,
 		Anonymous: sp.Anonymous, Hidden: sp.Hidden, AllowAdd: sp.AllowAdd,
 		MaxVotes: sp.MaxVotes, Closes: sp.Closes, Created: now, Remind: sp.Remind,
+		Kind: sp.Kind, Method: sp.Method, Points: sp.Points,
 	}
 	// Where the platform cannot say who is in the channel there is nobody
 	// to nudge: the poll is made without its nudges, and the reply says so.
@@ -345,6 +346,16 @@ func (f *Feature) renderLive(ctx context.Context, id string) (bot.Ref, bot.Messa
 	}
 	if p.Ref.IsZero() {
 		return bot.Ref{}, bot.Message{}, live.ErrGone
+	}
+	if p.Method == MethodIRV {
+		// A runoff is counted from every ballot; it is no sum a tally keeps.
+		var ballots []Ballot
+		if p, ballots, err = f.c.Store.Get(ctx, id); errors.Is(err, ErrNotFound) {
+			return bot.Ref{}, bot.Message{}, live.ErrGone
+		} else if err != nil {
+			return bot.Ref{}, bot.Message{}, err
+		}
+		t = Count(p, ballots)
 	}
 	f.displayNames(ctx, p, &t)
 	return p.Ref, f.view(f.channelLocale(ctx, p.Where, "")).message(p, t), nil
@@ -493,6 +504,9 @@ func (f *Feature) list(ctx context.Context, req *bot.Request) (*bot.Message, err
 // and takes a file for UTF-8 only when it starts with a byte order mark,
 // so the Dutch export has both; the English one is plain RFC 4180.
 func CSV(tr bot.Tr, p *Poll, ballots []Ballot) []byte {
+	if p.Kind != "" {
+		return ballotsCSV(tr, p, ballots)
+	}
 	t := Count(p, ballots)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -633,6 +647,12 @@ func (f *Feature) action(ctx context.Context, act *bot.Action) (*bot.Message, er
 		return f.openAddForm(ctx, act)
 	case "poll.add.submit":
 		return f.addOption(ctx, act)
+	case "poll.rank", "poll.points":
+		return f.openBallotForm(ctx, act)
+	case "poll.rank.submit":
+		return f.submitRanking(ctx, act)
+	case "poll.points.submit":
+		return f.submitPoints(ctx, act)
 	case "poll.close":
 		return f.setClosed(ctx, act.Where, act.User, act.Locale, act.WorkspaceLocale, act.Value, true)
 	case "poll.reopen":

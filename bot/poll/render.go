@@ -19,6 +19,10 @@ type Tally struct {
 	Names  [][]string // per option, the voters shown by name; empty in an anonymous poll
 	IDs    [][]string // the user ids behind Names, for the platform's display names
 	Voters int
+	// Runoff is the instant-runoff count of a poll counted so (MethodIRV),
+	// which Count fills in: it needs every ballot, which no store tally
+	// keeps. Nil otherwise.
+	Runoff *Runoff
 }
 
 // NewTally returns an empty tally of n options.
@@ -76,6 +80,14 @@ func Count(p *Poll, ballots []Ballot) Tally {
 		}
 	}
 	t.Sort()
+	if p.Kind == KindRank && p.Method == MethodIRV {
+		var rankings [][]int
+		for _, b := range ballots {
+			rankings = append(rankings, b.Options)
+		}
+		r := IRV(len(p.Options), rankings)
+		t.Runoff = &r
+	}
 	return t
 }
 
@@ -131,6 +143,9 @@ func (v view) message(p *Poll, t Tally) bot.Message {
 	}
 	blocks := []bot.Block{bot.Header{Text: head}}
 
+	if p.Kind != "" {
+		return v.ballotMessage(p, t, head)
+	}
 	best := 0
 	if p.Closed {
 		best = slices.Max(append([]int{0}, t.Counts...))
@@ -155,15 +170,7 @@ func (v view) message(p *Poll, t Tally) bot.Message {
 	}
 	blocks = append(blocks, bot.Context{Text: strings.Join(v.facts(p, t), " · ")})
 
-	if p.Closed {
-		blocks = append(blocks, bot.Buttons{Buttons: []bot.Button{
-			{ID: "poll.reopen", Label: tr.S("poll.button.reopen"), Value: p.ID},
-			{ID: "poll.delete", Label: tr.S("poll.button.delete"), Value: p.ID, Style: bot.Danger, Confirm: &bot.Confirm{
-				Title: tr.S("poll.confirm.delete_title"), Text: tr.S("poll.confirm.delete_text"),
-				Yes: tr.S("poll.confirm.delete_yes"), No: tr.S("poll.confirm.no"),
-			}},
-		}})
-	} else {
+	if !p.Closed {
 		var row []bot.Button
 		for i, o := range p.Options {
 			row = append(row, bot.Button{ID: "poll.vote", Label: fmt.Sprintf("%d. %s", i+1, o.Label), Value: p.ID + ":" + strconv.Itoa(i)})
@@ -172,20 +179,37 @@ func (v view) message(p *Poll, t Tally) bot.Message {
 				row = nil
 			}
 		}
-		var controls []bot.Button
-		if p.AllowAdd && len(p.Options) < MaxOptions {
-			controls = append(controls, bot.Button{ID: "poll.add", Label: tr.S("poll.button.add"), Value: p.ID})
-		}
-		if p.Anonymous || p.Hidden {
-			controls = append(controls, bot.Button{ID: "poll.mine", Label: tr.S("poll.button.mine"), Value: p.ID})
-		}
-		controls = append(controls, bot.Button{ID: "poll.close", Label: tr.S("poll.button.close"), Value: p.ID, Style: bot.Danger, Confirm: &bot.Confirm{
-			Title: tr.S("poll.confirm.close_title"), Text: tr.S("poll.confirm.close_text"),
-			Yes: tr.S("poll.confirm.close_yes"), No: tr.S("poll.confirm.no"),
-		}})
-		blocks = append(blocks, bot.Buttons{Buttons: controls})
 	}
+	blocks = append(blocks, v.controls(p, nil))
 	return bot.Message{Text: bot.PlainText(head) + " — " + votersText(tr, t.Voters, p.Closed), Blocks: blocks}
+}
+
+// controls are the buttons under a poll: lead first (a ranked poll's
+// "Rangschik"), then adding an option, the own vote and closing; a closed
+// poll has reopening and deleting.
+func (v view) controls(p *Poll, lead []bot.Button) bot.Block {
+	tr := v.tr
+	if p.Closed {
+		return bot.Buttons{Buttons: []bot.Button{
+			{ID: "poll.reopen", Label: tr.S("poll.button.reopen"), Value: p.ID},
+			{ID: "poll.delete", Label: tr.S("poll.button.delete"), Value: p.ID, Style: bot.Danger, Confirm: &bot.Confirm{
+				Title: tr.S("poll.confirm.delete_title"), Text: tr.S("poll.confirm.delete_text"),
+				Yes: tr.S("poll.confirm.delete_yes"), No: tr.S("poll.confirm.no"),
+			}},
+		}}
+	}
+	controls := lead
+	if p.AllowAdd && len(p.Options) < MaxOptions {
+		controls = append(controls, bot.Button{ID: "poll.add", Label: tr.S("poll.button.add"), Value: p.ID})
+	}
+	if p.Anonymous || p.Hidden {
+		controls = append(controls, bot.Button{ID: "poll.mine", Label: tr.S("poll.button.mine"), Value: p.ID})
+	}
+	controls = append(controls, bot.Button{ID: "poll.close", Label: tr.S("poll.button.close"), Value: p.ID, Style: bot.Danger, Confirm: &bot.Confirm{
+		Title: tr.S("poll.confirm.close_title"), Text: tr.S("poll.confirm.close_text"),
+		Yes: tr.S("poll.confirm.close_yes"), No: tr.S("poll.confirm.no"),
+	}})
+	return bot.Buttons{Buttons: controls}
 }
 
 // names lists an option's voters, the first few by name and the rest (of
@@ -210,7 +234,14 @@ func (v view) names(names []string, votes int) string {
 func (v view) facts(p *Poll, t Tally) []string {
 	tr := v.tr
 	facts := []string{votersText(tr, t.Voters, p.Closed)}
-	if p.MaxVotes > 1 {
+	switch {
+	case p.Kind == KindRank && p.Method == MethodIRV:
+		facts = append(facts, tr.S("poll.fact.irv"))
+	case p.Kind == KindRank:
+		facts = append(facts, tr.S("poll.fact.borda"))
+	case p.Kind == KindPoints:
+		facts = append(facts, tr.N("poll.fact.points", p.Points))
+	case p.MaxVotes > 1:
 		facts = append(facts, tr.N("poll.fact.max_votes", p.MaxVotes))
 	}
 	if p.Anonymous {
@@ -278,6 +309,9 @@ func (v view) deleted(p *Poll, by bot.User) bot.Message {
 
 // ownVote tells a voter what they chose.
 func (v view) ownVote(p *Poll, b Ballot) *bot.Message {
+	if p.Kind != "" {
+		return v.ownBallot(p, b)
+	}
 	if len(b.Options) == 0 {
 		return bot.TextMessage(v.tr.S("poll.mine.none", "Question", bot.Escape(p.Question)))
 	}
