@@ -87,6 +87,15 @@ func TestParseCreate(t *testing.T) {
 	if err != nil || !phone.Anonymous || phone.MaxVotes != 2 {
 		t.Fatalf("dashes from a phone: %+v, %v", phone, err)
 	}
+	if sp, err := parse(t, `Prioriteiten? A B C --rangschik --methode=irv`); err != nil || sp.Kind != KindRank || sp.Method != MethodIRV {
+		t.Fatalf("ranked by instant runoff: %+v, %v", sp, err)
+	}
+	if sp, err := parse(t, `Priorities? A B C --rank --method borda`); err != nil || sp.Kind != KindRank || sp.Method != "" {
+		t.Fatalf("ranked by Borda, said: %+v, %v", sp, err)
+	}
+	if sp, err := parse(t, `Budget? A B C --points 12`); err != nil || sp.Kind != KindPoints || sp.Points != 12 {
+		t.Fatalf("dot vote: %+v, %v", sp, err)
+	}
 	if sp, err := parse(t, `Koffie? "--anoniem" Thee`); err != nil || sp.Anonymous || sp.Options[0] != "--anoniem" {
 		t.Fatalf("a quoted flag is an option: %+v, %v", sp, err)
 	}
@@ -131,6 +140,16 @@ func TestParseCreateErrors(t *testing.T) {
 		{`"" Ja Nee`, "poll.err.empty_question"},
 		{`--anoniem`, "poll.err.empty_question"},
 		{`Vraag? Ja Nee --stemmen=0`, "poll.err.votes_value"},
+		{`Vraag? Ja Nee --rangschik --punten=10`, "poll.err.kind_both"},
+		{`Vraag? Ja Nee --points=5 --rank`, "poll.err.kind_both"},
+		{`Vraag? Ja Nee --punten=0`, "poll.err.points_flag"},
+		{`Vraag? Ja Nee --punten=101`, "poll.err.points_flag"},
+		{`Vraag? Ja Nee --punten`, "poll.err.points_flag"},
+		{`Vraag? Ja Nee --methode=irv`, "poll.err.method_needs_rank"},
+		{`Vraag? Ja Nee --punten=5 --methode=borda`, "poll.err.method_needs_rank"},
+		{`Vraag? Ja Nee --rangschik --methode=stv`, "poll.err.method_value"},
+		{`Vraag? Ja Nee --rangschik --stemmen=2`, "poll.err.votes_with_kind"},
+		{`Vraag? Ja Nee --punten=10 --toevoegen`, "poll.err.add_with_kind"},
 		{`Vraag? Ja Nee --stemmen=veel`, "poll.err.votes_value"},
 		{`Vraag? Ja Nee --stemmen`, "poll.err.votes_value"},
 		{`Vraag? Ja ja`, "poll.err.duplicate_option"},
