@@ -1,10 +1,13 @@
 package poll_test
 
 import (
+	"context"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
+	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/bottest"
 )
 
@@ -22,5 +25,84 @@ func TestBallotSessions(t *testing.T) {
 				bottest.Golden(t, filepath.Join("testdata", kind+"."+lang+".golden"), []byte(nudgeSession(t, string(script))))
 			})
 		}
+	}
+}
+
+// lastForm is the last form opened.
+func (fx *fixture) lastForm(t *testing.T) bot.Form {
+	t.Helper()
+	calls := fx.poster.Calls()
+	for i := len(calls) - 1; i >= 0; i-- {
+		if calls[i].Method == "OpenForm" {
+			return calls[i].Form
+		}
+	}
+	t.Fatal("no form opened")
+	return bot.Form{}
+}
+
+func (fx *fixture) submit(user string, f bot.Form, values bot.Values) bot.Reply {
+	return fx.mux.ServeAction(context.Background(), &bot.Action{
+		Where: fx.where, User: bot.User{ID: user, Name: user}, ID: f.ID, Value: f.State, Form: values,
+	})
+}
+
+// TestBallotFormKeepsOwnBallot: the form of a ranked poll or a dot vote
+// opens with the voter's ballot so far, also in an anonymous, hidden
+// poll, so a change starts from what they gave.
+func TestBallotFormKeepsOwnBallot(t *testing.T) {
+	for _, tc := range []struct {
+		flags  string
+		values bot.Values
+		want   map[string]string
+	}{
+		{"--rangschik --anoniem --verborgen", bot.Values{"1": {"3"}, "2": {"1"}}, map[string]string{"1": "3", "2": "1", "3": ""}},
+		{"--punten=5 --anoniem --verborgen", bot.Values{"2": {"4"}, "3": {"1"}}, map[string]string{"1": "", "2": "4", "3": "1"}},
+	} {
+		t.Run(tc.flags, func(t *testing.T) {
+			fx := setup(t)
+			if r := fx.command("anna", `"Volgorde?" A B C `+tc.flags); r.Message == nil {
+				t.Fatalf("create: %+v", r)
+			}
+			ref, m := fx.posted(t)
+			fx.click("bert", m.Buttons()[0], ref)
+			r := fx.submit("bert", fx.lastForm(t), tc.values)
+			if len(r.FieldErrors) > 0 || r.Message == nil {
+				t.Fatalf("submit: %+v", r)
+			}
+			fx.click("bert", m.Buttons()[0], ref)
+			for _, in := range fx.lastForm(t).Inputs {
+				if in.Value != tc.want[in.Name] {
+					t.Fatalf("input %s opens with %q; want %q", in.Name, in.Value, tc.want[in.Name])
+				}
+			}
+			// Nobody else sees bert's ballot in his form.
+			fx.click("cor", m.Buttons()[0], ref)
+			for _, in := range fx.lastForm(t).Inputs {
+				if in.Value != "" {
+					t.Fatalf("cor's form opens with %s=%q", in.Name, in.Value)
+				}
+			}
+			_, m = fx.posted(t)
+			if text := bot.PlainText(m.Blocks[1].(bot.Section).Text); strings.Contains(text, "punt") {
+				t.Fatalf("a hidden poll shows points: %s", text)
+			}
+		})
+	}
+}
+
+// TestClickOnBallotPollRefused: a vote button's click (as a forged or
+// stale one would come) does not count in a ranked poll.
+func TestClickOnBallotPollRefused(t *testing.T) {
+	fx := setup(t)
+	fx.command("anna", `"Volgorde?" A B C --rangschik`)
+	ref, m := fx.posted(t)
+	r := fx.click("bert", bot.Button{ID: "poll.vote", Value: m.Buttons()[0].Value + ":0"}, ref)
+	if r.Message == nil || r.Message.Text != bot.T("nl").S("kring.unknown_action") {
+		t.Fatalf("a click in a ranked poll: %+v", r)
+	}
+	_, ballots, err := fx.store.Get(context.Background(), m.Buttons()[0].Value)
+	if err != nil || len(ballots) != 0 {
+		t.Fatalf("ballots after a click: %v, %v", ballots, err)
 	}
 }

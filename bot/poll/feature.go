@@ -695,7 +695,7 @@ func (f *Feature) vote(ctx context.Context, act *bot.Action) (*bot.Message, erro
 		return nil, err
 	case errors.Is(err, ErrClosed):
 		return nil, bot.Errorf("poll.err.closed")
-	case errors.Is(err, ErrNoSuchOption):
+	case errors.Is(err, ErrNoSuchOption), errors.Is(err, ErrWrongKind):
 		return nil, bot.Errorf("kring.unknown_action")
 	case errors.Is(err, ErrVoteLimit):
 		return nil, bot.Errorf("poll.err.vote_limit", "Max", c.MaxVotes)
