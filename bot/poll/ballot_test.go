@@ -3,8 +3,8 @@ package poll_test
 import (
 	"context"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kringbot/kring/bot"
