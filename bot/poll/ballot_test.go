@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kringbot/kring/bot"
 	"github.com/kringbot/kring/bot/bottest"
@@ -104,5 +105,41 @@ func TestClickOnBallotPollRefused(t *testing.T) {
 	_, ballots, err := fx.store.Get(context.Background(), m.Buttons()[0].Value)
 	if err != nil || len(ballots) != 0 {
 		t.Fatalf("ballots after a click: %v, %v", ballots, err)
+	}
+}
+
+// TestBallotPollNudgesAndCloses: a ranked poll and a dot vote, anonymous,
+// nudge whoever has not handed in a ballot, and close on time with the
+// result shown.
+func TestBallotPollNudgesAndCloses(t *testing.T) {
+	for _, tc := range []struct {
+		flags  string
+		values bot.Values
+		closed string
+	}{
+		{"--rangschik", bot.Values{"1": {"2"}}, "🏆 1. Nee"},
+		{"--rangschik --methode=irv", bot.Values{"1": {"2"}, "2": {"1"}}, "Winnaar na 1 ronde: Nee"},
+		{"--punten=3", bot.Values{"1": {"1"}, "2": {"2"}}, "🏆 2. Nee"},
+	} {
+		t.Run(tc.flags, func(t *testing.T) {
+			fx, _ := setupNudges(t)
+			fx.command("anna", `"Regiodag in maart?" Ja Nee --sluit=2h --herinner=1u --anoniem `+tc.flags)
+			ref, m := fx.posted(t)
+			fx.click("bert", m.Buttons()[0], ref)
+			if r := fx.submit("bert", fx.lastForm(t), tc.values); len(r.FieldErrors) > 0 {
+				t.Fatalf("bert's ballot refused: %v", r.FieldErrors)
+			}
+			fx.clock.Advance(time.Hour)
+			runDue(t, fx)
+			if got := dms(fx); len(got) != 3 || got["bert"] != nil {
+				t.Fatalf("nudged %v; want anna, cor and dirk, not bert", got)
+			}
+			fx.clock.Advance(time.Hour)
+			runDue(t, fx)
+			_, m = fx.posted(t)
+			if s := text(m); !strings.Contains(s, "(gesloten)") || !strings.Contains(s, tc.closed) {
+				t.Fatalf("closed poll lacks %q:\n%s", tc.closed, s)
+			}
+		})
 	}
 }
