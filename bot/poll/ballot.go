@@ -43,7 +43,7 @@ func (f *Feature) openBallotForm(ctx context.Context, act *bot.Action) (*bot.Mes
 		for place := range p.Options {
 			in := bot.Input{
 				Name: strconv.Itoa(place + 1), Label: tr.N("poll.form.rank_place", place+1),
-				Kind: bot.Select, Options: choices, Optional: place > 0,
+				Kind: bot.Select, Options: choices, Optional: true, // all empty takes the ballot back
 			}
 			if place < len(own.Options) {
 				in.Value = strconv.Itoa(own.Options[place] + 1)
@@ -77,8 +77,8 @@ func (f *Feature) openBallotForm(ctx context.Context, act *bot.Action) (*bot.Mes
 	return nil, nil
 }
 
-// submitRanking reads a ranking from its form: the places filled in, top
-// down; a place left empty is skipped, an option given twice refused.
+// submitRanking hands in a ranking from its form (readRanking), with the
+// Borda points of its places.
 func (f *Feature) submitRanking(ctx context.Context, act *bot.Action) (*bot.Message, error) {
 	p, _, err := f.get(ctx, act.Where, act.Value, false)
 	if err != nil {
@@ -87,12 +87,40 @@ func (f *Feature) submitRanking(ctx context.Context, act *bot.Action) (*bot.Mess
 	if p.Kind != KindRank {
 		return nil, bot.Errorf("kring.unknown_action")
 	}
+	order, fe := readRanking(p, act.Form)
+	if fe != nil {
+		return nil, fe
+	}
+	return f.cast(ctx, act, p, order, BordaPoints(len(p.Options), order))
+}
+
+// submitPoints hands in a dot vote from its form (readPoints). Exactly
+// the poll's points, so that everyone weighs the same.
+func (f *Feature) submitPoints(ctx context.Context, act *bot.Action) (*bot.Message, error) {
+	p, _, err := f.get(ctx, act.Where, act.Value, false)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind != KindPoints {
+		return nil, bot.Errorf("kring.unknown_action")
+	}
+	options, points, fe := readPoints(p, act.Form)
+	if fe != nil {
+		return nil, fe
+	}
+	return f.cast(ctx, act, p, options, points)
+}
+
+// readRanking reads a ranking form: the places filled in, top down,
+// as option indexes; a place left empty is skipped, an option given twice
+// refused on its later place.
+func readRanking(p *Poll, form bot.Values) ([]int, bot.FieldErrors) {
 	var order []int
 	placeOf := map[int]int{}
 	fe := bot.FieldErrors{}
 	for place := 1; place <= len(p.Options); place++ {
 		name := strconv.Itoa(place)
-		v := strings.TrimSpace(act.Form.Get(name))
+		v := strings.TrimSpace(form.Get(name))
 		if v == "" {
 			continue
 		}
@@ -111,26 +139,18 @@ func (f *Feature) submitRanking(ctx context.Context, act *bot.Action) (*bot.Mess
 	if len(fe) > 0 {
 		return nil, fe
 	}
-	return f.cast(ctx, act, p, order, BordaPoints(len(p.Options), order))
+	return order, nil
 }
 
-// submitPoints reads a dot vote from its form. The points must add up to
-// exactly the poll's points (everyone weighs the same), or to none, which
+// readPoints reads a dot-vote form: the options given points and their
+// points. The points must add up to exactly p.Points, or to none, which
 // takes the ballot back; a wrong total is refused with what is left.
-func (f *Feature) submitPoints(ctx context.Context, act *bot.Action) (*bot.Message, error) {
-	p, _, err := f.get(ctx, act.Where, act.Value, false)
-	if err != nil {
-		return nil, err
-	}
-	if p.Kind != KindPoints {
-		return nil, bot.Errorf("kring.unknown_action")
-	}
-	var options, points []int
+func readPoints(p *Poll, form bot.Values) (options, points []int, _ bot.FieldErrors) {
 	total := 0
 	fe := bot.FieldErrors{}
 	for i := range p.Options {
 		name := strconv.Itoa(i + 1)
-		v := strings.TrimSpace(act.Form.Get(name))
+		v := strings.TrimSpace(form.Get(name))
 		if v == "" {
 			continue
 		}
@@ -152,9 +172,9 @@ func (f *Feature) submitPoints(ctx context.Context, act *bot.Action) (*bot.Messa
 		fe["1"] = bot.Errorf(id, "Total", total, "Points", p.Points, "Left", p.Points-total, "Over", total-p.Points).(*bot.UserError)
 	}
 	if len(fe) > 0 {
-		return nil, fe
+		return nil, nil, fe
 	}
-	return f.cast(ctx, act, p, options, points)
+	return options, points, nil
 }
 
 // cast stores a ballot handed in through a form and tells the voter what

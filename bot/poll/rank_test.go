@@ -3,6 +3,8 @@ package poll
 import (
 	"slices"
 	"testing"
+
+	"github.com/kringbot/kring/bot"
 )
 
 // The answers below are worked out by hand, as in the comments.
@@ -136,5 +138,52 @@ func TestBordaPointsPartial(t *testing.T) {
 	// full ranking get.
 	if got := BordaPoints(5, []int{3, 1}); !slices.Equal(got, []int{4, 3}) {
 		t.Fatalf("BordaPoints = %v; want [4 3]", got)
+	}
+}
+
+// FuzzReadForms: whatever a form brings, a ranking names each option once
+// and in range, and points add up to the poll's points, or the form is
+// refused with a message on a field the form has.
+func FuzzReadForms(f *testing.F) {
+	for _, s := range [][3]string{{"1", "2", "3"}, {"2", "2", ""}, {"", "", ""}, {"x", "-1", "99"}, {" 3 ", "1", "+2"}, {"10", "0", "0"}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	p := &Poll{Options: []Option{{Label: "A"}, {Label: "B"}, {Label: "C"}}, Points: 10}
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		form := bot.Values{"1": {a}, "2": {b}, "3": {c}}
+		order, fe := readRanking(p, form)
+		checkRefusal(t, fe)
+		if fe == nil {
+			seen := map[int]bool{}
+			for _, o := range order {
+				if o < 0 || o >= len(p.Options) || seen[o] {
+					t.Fatalf("ranking %v from %q", order, form)
+				}
+				seen[o] = true
+			}
+		}
+		options, points, fe := readPoints(p, form)
+		checkRefusal(t, fe)
+		if fe == nil {
+			total := 0
+			for i, o := range options {
+				if o < 0 || o >= len(p.Options) || points[i] <= 0 {
+					t.Fatalf("points %v %v from %q", options, points, form)
+				}
+				total += points[i]
+			}
+			if total != 0 && total != p.Points {
+				t.Fatalf("%d points from %q", total, form)
+			}
+		}
+	})
+}
+
+func checkRefusal(t *testing.T, fe bot.FieldErrors) {
+	t.Helper()
+	for name, ue := range fe {
+		if name != "1" && name != "2" && name != "3" || ue == nil || bot.T("nl").S(ue.ID) == "" {
+			t.Fatalf("refusal %q: %v", name, ue)
+		}
 	}
 }
