@@ -1,6 +1,7 @@
 // Package poll is kring's /poll: polls with buttons, anonymous or not, with
 // several votes per person, options added by others, results hidden until
-// the poll closes, a closing time, and CSV export.
+// the poll closes, a closing time, and CSV export; and ranked polls
+// (Borda count or instant runoff) and dot votes, voted through a form.
 package poll
 
 import (
