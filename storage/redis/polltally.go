@@ -57,8 +57,10 @@ end
 // ballot and the tally, in the poll's slot.
 // KEYS: poll, votes, tally, delivery.
 // ARGV: platform, channel, voter, anonymous key, name, option, delivery
-// ("" for none), delivery ttl in ms, poll.NamesKept, the clicked message
-// as JSON ("" for none).
+// ("" for none), delivery ttl in ms, poll.NamesKept, and the clicked
+// message's platform, team, channel and id (id "" for none). It returns
+// {'ok', voter, the ballot's options, the poll's fields when the click's
+// answer needs them}.
 var clickScript = goredis.NewScript(pollTallyLua + `
 local f = redis.call('HMGET', KEYS[1], 'closed', 'n_options', 'max_votes', 'channel', 'anonymous', 'hidden', 'ref', 'tallied', 'holes', 'kind')
 if not f[2] then return {'not_found'} end
@@ -163,14 +165,14 @@ for _, o in ipairs(after) do
 end
 if #current == 0 and #after > 0 then redis.call('HINCRBY', KEYS[3], 'voters', 1) end
 if #current > 0 and #after == 0 then redis.call('HINCRBY', KEYS[3], 'voters', -1) end
-if (f[7] == false or f[7] == '') and ARGV[10] ~= '' then
+if (f[7] == false or f[7] == '') and ARGV[13] ~= '' then
   -- posted, but its message id was never recorded (the store failed right
   -- after posting): the click tells where it is
-  redis.call('HSET', KEYS[1], 'ref', ARGV[10])
+  redis.call('HSET', KEYS[1], 'ref', cjson.encode({platform = ARGV[10], team = ARGV[11], channel = ARGV[12], id = ARGV[13]}))
 end
 local fields = {}
 if anonymous or hidden then fields = redis.call('HGETALL', KEYS[1]) end
-return {'ok', voter, cjson.encode(after), fields}
+return {'ok', voter, after, fields}
 `)
 
 // Click runs clickScript: one round trip for the whole click.
@@ -178,14 +180,11 @@ func (p *Polls) Click(ctx context.Context, c poll.Click) (poll.Clicked, error) {
 	s := p.s
 	keys := s.pollKeys(c.Poll)
 	keys = append(keys, keys[0]+":delivery:"+c.Delivery)
-	ref, err := refField(c.Ref)
-	if err != nil {
-		return poll.Clicked{}, fmt.Errorf("click on poll %s: encode message ref: %w", c.Poll, err)
-	}
 	reply, err := clickScript.Run(ctx, s.c,
 		keys,
 		c.Channel.Platform, c.Channel.Channel, c.Voter, c.AnonKey, c.Name, c.Option,
-		c.Delivery, poll.ClickDeliveryTTL.Milliseconds(), poll.NamesKept, ref,
+		c.Delivery, poll.ClickDeliveryTTL.Milliseconds(), poll.NamesKept,
+		c.Ref.Platform, c.Ref.Team, c.Ref.Channel, c.Ref.ID,
 	).Slice()
 	if err == nil {
 		err = refusal(reply)
@@ -202,10 +201,13 @@ func (p *Polls) Click(ctx context.Context, c poll.Click) (poll.Clicked, error) {
 	}
 	voter, _ := reply[1].(string)
 	b := poll.Ballot{Voter: voter, Options: []int{}}
-	if raw, _ := reply[2].(string); raw != "{}" && raw != "[]" {
-		if err := json.Unmarshal([]byte(raw), &b.Options); err != nil {
-			return poll.Clicked{}, fmt.Errorf("click on poll %s: decode choices: %w", c.Poll, err)
+	chosen, _ := reply[2].([]any)
+	for _, o := range chosen {
+		n, ok := o.(int64)
+		if !ok {
+			return poll.Clicked{}, fmt.Errorf("click on poll %s: script returned option %v", c.Poll, o)
 		}
+		b.Options = append(b.Options, int(n))
 	}
 	var out poll.Clicked
 	if fields := pairs(reply[3]); len(fields) > 0 {
