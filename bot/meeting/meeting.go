@@ -5,6 +5,8 @@ package meeting
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -174,4 +176,14 @@ type Store interface {
 	FeedToken(ctx context.Context, f Feed, rotate bool) (string, error)
 	// FeedByToken returns the feed of a token, or ErrNotFound.
 	FeedByToken(ctx context.Context, token string) (Feed, error)
+}
+
+// NewFeedToken makes the secret in a feed's address: 32 random bytes, long
+// enough that nobody guesses it, in hex: letters and digits only, so that
+// no platform's markup reads part of the address as formatting (a '_' as
+// italics) and cuts it when it is shown or copied.
+func NewFeedToken() string {
+	b := make([]byte, 32)
+	rand.Read(b) // crypto/rand does not fail on supported platforms
+	return hex.EncodeToString(b)
 }

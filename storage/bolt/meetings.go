@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -410,14 +408,6 @@ func feedIdentity(f meeting.Feed) ([]byte, error) {
 	return json.Marshal(f)
 }
 
-// newFeedToken returns 32 random bytes, base64url without padding: long
-// enough that nobody guesses a feed's URL.
-func newFeedToken() string {
-	b := make([]byte, 32)
-	rand.Read(b) // crypto/rand does not fail on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // FeedToken returns the feed's token, making one the first time or on
 // rotation, when the old token is removed in the same transaction.
 func (s *Meetings) FeedToken(ctx context.Context, f meeting.Feed, rotate bool) (string, error) {
@@ -441,7 +431,7 @@ func (s *Meetings) FeedToken(ctx context.Context, f meeting.Feed, rotate bool) (
 				return fmt.Errorf("remove old token: %w", err)
 			}
 		}
-		f.Token = newFeedToken()
+		f.Token = meeting.NewFeedToken()
 		v, err := json.Marshal(f)
 		if err != nil {
 			return fmt.Errorf("encode feed: %w", err)

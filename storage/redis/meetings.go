@@ -3,8 +3,6 @@ package redis
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -579,14 +577,6 @@ func feedIdentity(f meeting.Feed) (string, error) {
 	return string(b), err
 }
 
-// newFeedToken returns 32 random bytes, base64url without padding: long
-// enough that nobody guesses a feed's URL.
-func newFeedToken() string {
-	b := make([]byte, 32)
-	rand.Read(b) // crypto/rand does not fail on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // FeedToken runs meetingFeedScript.
 func (ms *Meetings) FeedToken(ctx context.Context, f meeting.Feed, rotate bool) (string, error) {
 	s := ms.s
@@ -594,7 +584,7 @@ func (ms *Meetings) FeedToken(ctx context.Context, f meeting.Feed, rotate bool) 
 	if err != nil {
 		return "", fmt.Errorf("feed token: encode feed: %w", err)
 	}
-	f.Token = newFeedToken()
+	f.Token = meeting.NewFeedToken()
 	js, err := json.Marshal(f)
 	if err != nil {
 		return "", fmt.Errorf("feed token of %s: encode feed: %w", id, err)

@@ -1,7 +1,7 @@
 package storagetest
 
 import (
-	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"reflect"
@@ -637,9 +637,9 @@ func feedTokenOf(t *testing.T, s meeting.Store, f meeting.Feed, rotate bool) str
 	if err != nil {
 		t.Fatalf("FeedToken(%+v, rotate %t): %v", f, rotate, err)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := hex.DecodeString(token)
 	if err != nil || len(b) < 32 {
-		t.Errorf("token %q is not 32 or more random bytes in base64url without padding (%v)", token, err)
+		t.Errorf("token %q is not 32 or more random bytes in hex (%v)", token, err)
 	}
 	return token
 }
