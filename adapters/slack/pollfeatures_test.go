@@ -734,9 +734,11 @@ func TestSlackClosingTime(t *testing.T) {
 	}
 	h.clock.Advance(2*time.Hour + time.Minute)
 	// Due now: the closing job, and the durable render the votes left
-	// (live.JobKind), as in kring serve.
-	if n, err := h.runner.RunDue(ctx); err != nil || n != 2 {
-		t.Fatalf("after its time: %d jobs ran (%v), want the close and the votes' render", n, err)
+	// (live.JobKind), as in kring serve. The votes' put of that render runs
+	// off the click's path and may land only after the render ran; it is
+	// then due again and renders once more, the same message.
+	if n, err := h.runner.RunDue(ctx); err != nil || n < 2 || n > 3 {
+		t.Fatalf("after its time: %d jobs ran (%v), want the close and the votes' render (twice at most)", n, err)
 	}
 	last := h.settled(ts, "the poll closed on time", func(s string) bool { return strings.Contains(s, "(gesloten)") })
 	containsAll(t, "poll closed on time", last.text(t), "🏆", " 2 stemmen (100%)", "gesloten ")
