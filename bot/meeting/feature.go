@@ -166,13 +166,10 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []word) (*b
 		Place: sp.Place, Link: sp.Link, Remind: sp.Remind, Everyone: sp.Everyone, InChannel: sp.InChannel,
 		Created: now, Changed: now,
 	}
-	for attempt := 0; ; attempt++ {
-		m.ID = f.c.NewID()
-		err = f.c.Store.Create(ctx, m)
-		if !errors.Is(err, ErrExists) || attempt == 5 {
-			break
-		}
-	}
+	_, err = bot.CreateUnderNewID(f.c.NewID, ErrExists, func(id string) error {
+		m.ID = id
+		return f.c.Store.Create(ctx, m)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create meeting: %w", err)
 	}

@@ -227,13 +227,10 @@ func (f *Feature) create(ctx context.Context, req *bot.Request, toks []token) (*
 	for _, o := range sp.Options {
 		p.Options = append(p.Options, Option{Label: o})
 	}
-	for attempt := 0; ; attempt++ {
-		p.ID = f.c.NewID()
-		err = f.c.Store.Create(ctx, p)
-		if !errors.Is(err, ErrExists) || attempt == 5 {
-			break
-		}
-	}
+	_, err = bot.CreateUnderNewID(f.c.NewID, ErrExists, func(id string) error {
+		p.ID = id
+		return f.c.Store.Create(ctx, p)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("create poll: %w", err)
 	}
